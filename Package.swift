@@ -1,0 +1,36 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// Data flows one way: Net -> Patches -> Doodle -> (doodle CLI, TUI).
+let package = Package(
+    name: "doodle",
+    products: [
+        .executable(name: "doodle", targets: ["DoodleCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind a module map.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .systemLibrary(name: "CLBFGSB", path: "Sources/CLBFGSB"),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch:
+        // a small C target wraps them and turns each failure into a message.
+        .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+
+        .target(name: "Net", dependencies: ["CBLAS"]),
+        .target(name: "Patches", dependencies: ["Net"]),
+        .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB"]),
+        .target(name: "TUI", dependencies: ["Doodle", "CNcurses"]),
+        .executableTarget(name: "DoodleCLI", dependencies: [
+            "Net", "Doodle", "TUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "NetTests", dependencies: ["Net"]),
+        .testTarget(name: "PatchesTests", dependencies: ["Patches"]),
+        .testTarget(name: "DoodleTests", dependencies: ["Doodle"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// placeholder, replaced by the image codec work
+int image_codecs_version(void);

@@ -1,0 +1,2 @@
+// Semantic maps, patch extraction and matching arrive with the engine issue.
+import Net

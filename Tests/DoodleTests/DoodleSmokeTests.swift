@@ -1,0 +1,3 @@
+import XCTest
+import Doodle
+final class DoodleSmokeTests: XCTestCase { func testBuilds() {} }

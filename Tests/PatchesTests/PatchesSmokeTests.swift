@@ -1,0 +1,3 @@
+import XCTest
+import Patches
+final class PatchesSmokeTests: XCTestCase { func testBuilds() {} }
