@@ -1,0 +1,87 @@
+/// Why a checkpoint could not be loaded.
+///
+/// `description` is a single line naming the file and the problem, e.g.
+/// `'x.pth': truncated: storage 3 needs 4718592 bytes at offset 123, file ends at 80000`.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+    /// The path as given to `Checkpoint.load(path:)`.
+    public let path: String
+    /// What is wrong, without the file name (one line).
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String {
+        "\(quoted(path, limit: 400)): \(oneLine(reason))"
+    }
+}
+
+/// Internal error thrown by the format readers; `Checkpoint.load` adds the file name.
+struct FormatError: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// `text` in single quotes, with control characters escaped and long text shortened,
+/// so that names read from a (possibly corrupt) file can go into a one-line message.
+func quoted(_ text: String, limit: Int = 80) -> String {
+    var out = "'"
+    var count = 0
+    for scalar in text.unicodeScalars {
+        if count == limit {
+            out += "..."
+            break
+        }
+        count += 1
+        switch scalar {
+        case "'": out += "\\'"
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "'"
+}
+
+/// Replaces line breaks so a message stays on one line.
+func oneLine(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\u{2028}" || $0 == "\u{2029}" })
+    else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n", "\u{2028}", "\u{2029}": out += "\\n"
+        case "\r": out += "\\r"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
+
+/// Overflow-checked arithmetic for sizes read from files.
+func checkedMul(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+    let (r, o) = a.multipliedReportingOverflow(by: b)
+    if o { throw FormatError("\(what()) overflows") }
+    return r
+}
+
+func checkedAdd(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+    let (r, o) = a.addingReportingOverflow(b)
+    if o { throw FormatError("\(what()) overflows") }
+    return r
+}
+
+func checkedInt(_ v: UInt64, _ what: @autoclosure () -> String) throws -> Int {
+    guard v <= UInt64(Int.max) else { throw FormatError("\(what()) \(v) is too large") }
+    return Int(v)
+}
