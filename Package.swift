@@ -30,7 +30,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "NetTests", dependencies: ["Net"]),
-        .testTarget(name: "PatchesTests", dependencies: ["Patches"]),
+        .testTarget(name: "PatchesTests", dependencies: ["Patches", "Doodle"]),
         .testTarget(name: "DoodleTests", dependencies: ["Doodle"]),
     ]
 )

@@ -59,6 +59,7 @@ public final class LBFGSBMinimizer {
     /// Float32 copies of the point being evaluated and its gradient, handed to `evaluate`.
     private var xFloat: [Float]
     private var gFloat: [Float]
+    private var running = false
 
     /// - Parameters:
     ///   - n: the number of variables.
@@ -91,6 +92,9 @@ public final class LBFGSBMinimizer {
         evaluate: (_ x: [Float], _ grad: inout [Float]) -> Float?
     ) -> (stop: LBFGSBStop, evaluations: Int, bestValue: Float) {
         precondition(x.count == count, "x has \(x.count) elements, the minimiser was made for \(count)")
+        precondition(!running, "minimize called again from inside evaluate: one run at a time per minimiser")
+        running = true
+        defer { running = false }
         let options = self.options
         precondition(options.historySize >= 1, "historySize must be at least 1")
         precondition(options.maxEvaluations >= 1, "maxEvaluations must be at least 1")

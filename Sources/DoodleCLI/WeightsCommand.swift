@@ -64,13 +64,13 @@ struct WeightsCommand: ParsableCommand {
         func run() throws {
             let store = WeightStore()
             let expected = format
-            let path = try store.fetch(url: URL(string: url)!, sha256: sha256.lowercased(), to: output) { candidate in
+            let path = try store.fetch(url: URL(string: url)!, sha256: sha256.lowercased(), to: output, validate: { candidate in
                 let checkpoint = try Checkpoint.load(path: candidate)
                 if let expected, !expected.matches(checkpoint.format) {
                     throw UserError("'\(url)': is a \(checkpoint.format) checkpoint, not \(expected.rawValue); drop --format or fix it")
                 }
                 _ = try VGG19Weights(tensors: checkpoint.tensors, source: url)
-            }
+            })
             print(path)
         }
     }

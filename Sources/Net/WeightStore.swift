@@ -37,16 +37,20 @@ public struct WeightStore: Sendable {
     /// If `destination` already has that hash, nothing is downloaded. Otherwise `url`
     /// (`http://`, `https://` or `file://`) is copied to a temporary file beside
     /// `destination` (in `home` by default), hashed while it arrives, and renamed into place
-    /// only if the hash matches. On any failure the temporary file is removed and an
-    /// existing file at `destination` is left as it was.
+    /// only if the hash matches and `validate` accepts it. On any failure the temporary file
+    /// is removed and an existing file at `destination` is left as it was.
     ///
     /// - Parameters:
     ///   - destination: default `home/<last path component of url>`.
+    ///   - validate: a further check of the file at the given path (e.g. that it loads as a
+    ///     checkpoint), run after the hash matched and before the file is put in place; also
+    ///     run on an already present file with the right hash. Its errors propagate unchanged.
     ///   - progress: called with (bytes so far, total if known) as data arrives; for http
     ///     URLs on a URLSession thread, while this call waits.
-    /// - Throws: `WeightStoreError`.
+    /// - Throws: `WeightStoreError`, or what `validate` throws.
     @discardableResult
     public func fetch(url: URL, sha256: String, to destination: String? = nil,
+                      validate: ((String) throws -> Void)? = nil,
                       progress: ((Int64, Int64?) -> Void)? = nil) throws -> String {
         let expected = sha256.lowercased()
         guard expected.count == 64, expected.allSatisfy({ $0.isHexDigit }) else {
@@ -58,6 +62,7 @@ public struct WeightStore: Sendable {
 
         if FileManager.default.fileExists(atPath: target),
            (try? SHA256.hexDigest(ofFile: target)) == expected {
+            try validate?(target)
             return target
         }
 
@@ -111,8 +116,10 @@ public struct WeightStore: Sendable {
         guard actual == expected else {
             throw WeightStoreError(.checksumMismatch(expected: expected, actual: actual), subject: url.absoluteString,
                                    problem: "downloaded \(sink.received) bytes with SHA-256 \(actual), expected \(expected)",
-                                   fix: "the file is damaged or not the pinned one: retry, or check the URL")
+                                   fix: "the download is damaged or not the expected file: retry, or check the URL")
         }
+
+        try validate?(temporary)
 
         guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))

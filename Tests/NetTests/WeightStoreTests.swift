@@ -51,9 +51,10 @@ final class WeightStoreTests: XCTestCase {
     func testFetchWithRightChecksum() throws {
         var reports: [(Int64, Int64?)] = []
         let lock = NSLock()
-        let path = try store.fetch(url: baseURL.appendingPathComponent("weights.bin"), sha256: payloadSHA) { done, total in
+        let path = try store.fetch(url: baseURL.appendingPathComponent("weights.bin"), sha256: payloadSHA,
+                                  progress: { done, total in
             lock.lock(); reports.append((done, total)); lock.unlock()
-        }
+        })
         XCTAssertEqual(path, home + "/weights.bin")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), payload)
         XCTAssertEqual(try directoryEntries(), ["weights.bin"], "no temporary file may be left")
@@ -109,6 +110,33 @@ final class WeightStoreTests: XCTestCase {
         try FileManager.default.removeItem(at: served.appendingPathComponent("weights.bin"))
         // The server would now answer 404: success shows that nothing was requested.
         XCTAssertEqual(try store.fetch(url: url, sha256: payloadSHA), home + "/weights.bin")
+    }
+
+    func testValidateRunsBeforeTheFileIsPutInPlace() throws {
+        struct Rejected: Error {}
+        let destination = home + "/weights.bin"
+        let prior = Data("an older file".utf8)
+        try prior.write(to: URL(fileURLWithPath: destination))
+        var seen: [String] = []
+        XCTAssertThrowsError(try store.fetch(url: baseURL.appendingPathComponent("weights.bin"), sha256: payloadSHA,
+                                             validate: { candidate in
+            seen.append(candidate)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: candidate)), self.payload)
+            throw Rejected()
+        })) { error in
+            XCTAssertTrue(error is Rejected, "validate's error propagates unchanged: \(error)")
+        }
+        XCTAssertEqual(seen.count, 1)
+        XCTAssertNotEqual(seen.first, destination, "validate sees the temporary file, not the destination")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: destination)), prior)
+        XCTAssertEqual(try directoryEntries(), ["weights.bin"])
+
+        // Accepted: in place; and an already good file is validated again.
+        try store.fetch(url: baseURL.appendingPathComponent("weights.bin"), sha256: payloadSHA, validate: { _ in })
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: destination)), payload)
+        seen = []
+        try store.fetch(url: baseURL.appendingPathComponent("weights.bin"), sha256: payloadSHA, validate: { seen.append($0) })
+        XCTAssertEqual(seen, [destination])
     }
 
     func testNotFoundIsAClearError() throws {

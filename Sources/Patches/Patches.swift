@@ -1,2 +1,0 @@
-// Semantic maps, patch extraction and matching arrive with the engine issue.
-import Net

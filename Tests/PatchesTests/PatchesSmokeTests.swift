@@ -1,3 +1,0 @@
-import XCTest
-import Patches
-final class PatchesSmokeTests: XCTestCase { func testBuilds() {} }
