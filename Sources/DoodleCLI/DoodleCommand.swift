@@ -6,7 +6,7 @@ struct DoodleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doodle",
         abstract: "Turn two-bit doodles into paintings (semantic style transfer on VGG19).",
-        subcommands: [WeightsCommand.self, BenchCommand.self])
+        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self])
 }
 
 /// A mistake the user can fix: printed as one line, exit code 2.

@@ -21,6 +21,7 @@
 //    give the same ids, and the same colour means the same class in every map.
 //
 // Single-channel maps are label maps: every distinct value is a class, no blending logic.
+// How every pixel then gets a class (seams included) is in SemanticMap.swift.
 
 /// A semantic map as read from a file: planar `[C, H, W]` samples in 0...255.
 /// `channels` is 3 (painted RGB map) or 1 (label map: the value is the class).
@@ -55,11 +56,12 @@ public struct MapPixels: Sendable {
             pixels.withUnsafeBufferPointer { p in
                 if channels == 3 {
                     for i in 0..<n {
-                        out[i] = UInt32(byte(p[i])) << 16 | UInt32(byte(p[n + i])) << 8 | UInt32(byte(p[2 * n + i]))
+                        out[i] = UInt32(PackedRGB.byte(p[i])) << 16 | UInt32(PackedRGB.byte(p[n + i])) << 8
+                            | UInt32(PackedRGB.byte(p[2 * n + i]))
                     }
                 } else {
                     for i in 0..<n {
-                        let v = UInt32(byte(p[i]))
+                        let v = UInt32(PackedRGB.byte(p[i]))
                         out[i] = v << 16 | v << 8 | v
                     }
                 }
@@ -75,21 +77,15 @@ public struct MapPixels: Sendable {
             pixels.withUnsafeBufferPointer { p in
                 for i in 0..<n {
                     if channels == 1 {
-                        out[i] = Int32(byte(p[i]))
+                        out[i] = Int32(PackedRGB.byte(p[i]))
                     } else {
-                        out[i] = Int32(((p[i] + p[n + i] + p[2 * n + i]) / 3).rounded())
+                        out[i] = Int32(PackedRGB.byte((p[i] + p[n + i] + p[2 * n + i]) / 3))
                     }
                 }
             }
             count = n
         }
     }
-}
-
-@inline(__always)
-func byte(_ v: Float) -> UInt8 {
-    // NaN compares false everywhere and ends up 0.
-    v >= 255 ? 255 : (v > 0 ? UInt8(v.rounded()) : 0)
 }
 
 /// One class of a palette.
@@ -113,7 +109,7 @@ public struct MapClass: Equatable, Hashable, Sendable {
         let digits = Array("0123456789abcdef")
         var s = "#"
         for v in colour {
-            let b = Int(byte(v))
+            let b = Int(PackedRGB.byte(v))
             s.append(digits[b >> 4])
             s.append(digits[b & 15])
         }
@@ -121,16 +117,16 @@ public struct MapClass: Equatable, Hashable, Sendable {
     }
 
     /// A rough English name for messages ("green", "orange-red", "grey").
-    public var colourName: String { ColourNames.nearest(r: colour[0], g: colour[1], b: colour[2]) }
+    public var colourName: String { MapClassNames.nearest(r: colour[0], g: colour[1], b: colour[2]) }
 
-    /// How messages name the class: `#00ff00 (green` ... or `label 3 (#e6194b`...
+    /// How messages name the class: `#00ff00 (green)` or `label 3 (#e6194b)`.
     public var displayName: String {
         if let label { return "label \(label) (\(hex))" }
         return "\(hex) (\(colourName))"
     }
 
     var packed: UInt32 {
-        UInt32(byte(colour[0])) << 16 | UInt32(byte(colour[1])) << 8 | UInt32(byte(colour[2]))
+        PackedRGB.pack(colour)
     }
 }
 
@@ -182,10 +178,10 @@ public struct ClassPalette: Equatable, Sendable {
     public init(colours: [[Float]], options: Options = Options()) {
         let sorted = Set(colours.map { c -> UInt32 in
             precondition(c.count == 3, "a class colour is RGB")
-            return UInt32(byte(c[0])) << 16 | UInt32(byte(c[1])) << 8 | UInt32(byte(c[2]))
+            return PackedRGB.pack(c)
         }).sorted()
         self.kind = .colours
-        self.classes = sorted.enumerated().map { MapClass(id: $0.offset, colour: unpack($0.element)) }
+        self.classes = sorted.enumerated().map { MapClass(id: $0.offset, colour: PackedRGB.unpack($0.element)) }
         self.options = options
     }
 
@@ -194,7 +190,7 @@ public struct ClassPalette: Equatable, Sendable {
         let sorted = Set(labels).sorted()
         self.kind = .labels
         self.classes = sorted.enumerated().map {
-            MapClass(id: $0.offset, colour: labelDisplayColour($0.element), label: $0.element)
+            MapClass(id: $0.offset, colour: MapClass.labelDisplayColour($0.element), label: $0.element)
         }
         self.options = Options()
     }
@@ -221,21 +217,21 @@ public struct ClassPalette: Equatable, Sendable {
         var histogram: [UInt32: Int] = [:]
         for map in maps {
             let packed = map.packedRGB()
-            flatColourHistogram(packed, width: map.width, height: map.height,
+            PackedRGB.flatColourHistogram(packed, width: map.width, height: map.height,
                                 radius: options.flatRadius, tolerance: options.flatTolerance, into: &histogram)
         }
-        var clusters = clusterColours(histogram, radius: options.clusterRadius)
+        var clusters = PackedRGB.clusterColours(histogram, radius: options.clusterRadius)
             .filter { $0.weight >= options.minimumFlatPixels }
         if clusters.isEmpty {
             // Nothing flat enough (tiny or pure-noise maps): fall back to all pixels, keeping
             // the biggest cluster and any other with a real share.
             var allColours: [UInt32: Int] = [:]
-            for map in maps { countColours(map.packedRGB(), into: &allColours) }
-            let all = clusterColours(allColours, radius: options.clusterRadius)
+            for map in maps { PackedRGB.countColours(map.packedRGB(), into: &allColours) }
+            let all = PackedRGB.clusterColours(allColours, radius: options.clusterRadius)
             let total = all.reduce(0) { $0 + $1.weight }
             clusters = all.enumerated().filter { $0.offset == 0 || $0.element.weight * 20 >= total }.map(\.element)
         }
-        return ClassPalette(colours: clusters.map { unpack($0.colour) }, options: options)
+        return ClassPalette(colours: clusters.map { PackedRGB.unpack($0.colour) }, options: options)
     }
 
     /// The class whose colour is nearest (Euclidean RGB) to a colour; ties go to the lower id.
@@ -258,178 +254,193 @@ public struct ClassPalette: Equatable, Sendable {
     /// The class of exactly this colour, `nil` if none.
     public func classID(forColour colour: [Float]) -> Int? {
         guard colour.count == 3 else { return nil }
-        let p = UInt32(byte(colour[0])) << 16 | UInt32(byte(colour[1])) << 8 | UInt32(byte(colour[2]))
+        let p = PackedRGB.pack(colour)
         return classes.first { $0.packed == p }?.id
     }
 }
 
 // MARK: - Detection internals
 
-@inline(__always)
-func unpack(_ p: UInt32) -> [Float] {
-    [Float((p >> 16) & 0xff), Float((p >> 8) & 0xff), Float(p & 0xff)]
-}
+/// Colours packed as `0x00RRGGBB` and the pixel work on them.
+enum PackedRGB {
+    @inline(__always)
+    static func byte(_ v: Float) -> UInt8 {
+        // NaN compares false everywhere and ends up 0.
+        v >= 255 ? 255 : (v > 0 ? UInt8(v.rounded()) : 0)
+    }
 
-/// Largest per-channel difference of two packed colours.
-@inline(__always)
-func chebyshev(_ a: UInt32, _ b: UInt32) -> Int32 {
-    let dr = abs(Int32((a >> 16) & 0xff) - Int32((b >> 16) & 0xff))
-    let dg = abs(Int32((a >> 8) & 0xff) - Int32((b >> 8) & 0xff))
-    let db = abs(Int32(a & 0xff) - Int32(b & 0xff))
-    return max(dr, max(dg, db))
-}
+    static func pack(_ colour: [Float]) -> UInt32 {
+        UInt32(byte(colour[0])) << 16 | UInt32(byte(colour[1])) << 8 | UInt32(byte(colour[2]))
+    }
 
-@inline(__always)
-func squaredDistance(_ a: UInt32, _ b: UInt32) -> Int32 {
-    let dr = Int32((a >> 16) & 0xff) - Int32((b >> 16) & 0xff)
-    let dg = Int32((a >> 8) & 0xff) - Int32((b >> 8) & 0xff)
-    let db = Int32(a & 0xff) - Int32(b & 0xff)
-    return dr * dr + dg * dg + db * db
-}
+    @inline(__always)
+    static func unpack(_ p: UInt32) -> [Float] {
+        [Float((p >> 16) & 0xff), Float((p >> 8) & 0xff), Float(p & 0xff)]
+    }
 
-/// Per pixel: is every pixel of its (2r+1)x(2r+1) neighbourhood (clipped at the border)
-/// within `tolerance` of it in every channel?
-func flatMask(_ packed: [UInt32], width: Int, height: Int, radius: Int, tolerance: Int) -> [Bool] {
-    let tol = Int32(tolerance)
-    var mask = [Bool](repeating: false, count: packed.count)
-    packed.withUnsafeBufferPointer { p in
-        mask.withUnsafeMutableBufferPointer { out in
-            for y in 0..<height {
-                let y0 = max(0, y - radius), y1 = min(height - 1, y + radius)
-                for x in 0..<width {
-                    let c = p[y * width + x]
-                    let x0 = max(0, x - radius), x1 = min(width - 1, x + radius)
-                    var flat = true
-                    scan: for ny in y0...y1 {
-                        let row = ny * width
-                        for nx in x0...x1 {
-                            let n = p[row + nx]
-                            if n != c && chebyshev(n, c) > tol { flat = false; break scan }
+    /// Largest per-channel difference of two packed colours.
+    @inline(__always)
+    static func chebyshev(_ a: UInt32, _ b: UInt32) -> Int32 {
+        let dr = abs(Int32((a >> 16) & 0xff) - Int32((b >> 16) & 0xff))
+        let dg = abs(Int32((a >> 8) & 0xff) - Int32((b >> 8) & 0xff))
+        let db = abs(Int32(a & 0xff) - Int32(b & 0xff))
+        return max(dr, max(dg, db))
+    }
+
+    @inline(__always)
+    static func squaredDistance(_ a: UInt32, _ b: UInt32) -> Int32 {
+        let dr = Int32((a >> 16) & 0xff) - Int32((b >> 16) & 0xff)
+        let dg = Int32((a >> 8) & 0xff) - Int32((b >> 8) & 0xff)
+        let db = Int32(a & 0xff) - Int32(b & 0xff)
+        return dr * dr + dg * dg + db * db
+    }
+
+    /// Per pixel: is every pixel of its (2r+1)x(2r+1) neighbourhood (clipped at the border)
+    /// within `tolerance` of it in every channel?
+    static func flatMask(_ packed: [UInt32], width: Int, height: Int, radius: Int, tolerance: Int) -> [Bool] {
+        let tol = Int32(tolerance)
+        var mask = [Bool](repeating: false, count: packed.count)
+        packed.withUnsafeBufferPointer { p in
+            mask.withUnsafeMutableBufferPointer { out in
+                for y in 0..<height {
+                    let y0 = max(0, y - radius), y1 = min(height - 1, y + radius)
+                    for x in 0..<width {
+                        let c = p[y * width + x]
+                        let x0 = max(0, x - radius), x1 = min(width - 1, x + radius)
+                        var flat = true
+                        scan: for ny in y0...y1 {
+                            let row = ny * width
+                            for nx in x0...x1 {
+                                let n = p[row + nx]
+                                if n != c && PackedRGB.chebyshev(n, c) > tol { flat = false; break scan }
+                            }
                         }
+                        out[y * width + x] = flat
                     }
-                    out[y * width + x] = flat
                 }
             }
         }
+        return mask
     }
-    return mask
-}
 
-/// Adds the colour of every flat pixel to `histogram`.
-func flatColourHistogram(_ packed: [UInt32], width: Int, height: Int, radius: Int, tolerance: Int,
-                         into histogram: inout [UInt32: Int]) {
-    let flat = flatMask(packed, width: width, height: height, radius: radius, tolerance: tolerance)
-    // Run-length counting: flat pixels come in long runs of one colour.
-    var runColour: UInt32 = 0
-    var runLength = 0
-    for (i, c) in packed.enumerated() where flat[i] {
-        if runLength > 0 && c == runColour {
-            runLength += 1
-        } else {
+    /// Adds the colour of every flat pixel to `histogram`.
+    static func flatColourHistogram(_ packed: [UInt32], width: Int, height: Int, radius: Int, tolerance: Int,
+                             into histogram: inout [UInt32: Int]) {
+        let flat = PackedRGB.flatMask(packed, width: width, height: height, radius: radius, tolerance: tolerance)
+        // Run-length counting: flat pixels come in long runs of one colour.
+        var runColour: UInt32 = 0
+        var runLength = 0
+        for (i, c) in packed.enumerated() where flat[i] {
+            if runLength > 0 && c == runColour {
+                runLength += 1
+            } else {
+                if runLength > 0 { histogram[runColour, default: 0] += runLength }
+                runColour = c
+                runLength = 1
+            }
+        }
+        if runLength > 0 { histogram[runColour, default: 0] += runLength }
+    }
+
+    static func countColours(_ packed: [UInt32], into histogram: inout [UInt32: Int]) {
+        var runColour: UInt32 = 0
+        var runLength = 0
+        for c in packed {
+            if runLength > 0 && c == runColour { runLength += 1; continue }
             if runLength > 0 { histogram[runColour, default: 0] += runLength }
             runColour = c
             runLength = 1
         }
-    }
-    if runLength > 0 { histogram[runColour, default: 0] += runLength }
-}
-
-func countColours(_ packed: [UInt32], into histogram: inout [UInt32: Int]) {
-    var runColour: UInt32 = 0
-    var runLength = 0
-    for c in packed {
-        if runLength > 0 && c == runColour { runLength += 1; continue }
         if runLength > 0 { histogram[runColour, default: 0] += runLength }
-        runColour = c
-        runLength = 1
     }
-    if runLength > 0 { histogram[runColour, default: 0] += runLength }
-}
 
-struct ColourCluster {
-    /// Per-channel weighted median of the member colours: the exact painted colour on a clean
-    /// map, and unbiased where JPEG noise is clipped at 0 or 255 (a mean would drift inwards).
-    var colour: UInt32
-    /// Pixels of the member colours.
-    var weight: Int
-}
-
-/// Greedy clustering of a colour histogram, heaviest colours first, then one reassignment
-/// to the centres (medians) of the first round. Sorted by weight, heaviest first.
-func clusterColours(_ histogram: [UInt32: Int], radius: Int, maximumSeeds: Int = 1024) -> [ColourCluster] {
-    let entries = histogram.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-    let r = Int32(radius)
-    var seeds: [UInt32] = []
-    for (colour, _) in entries {
-        if seeds.contains(where: { chebyshev($0, colour) <= r }) { continue }
-        if seeds.count < maximumSeeds { seeds.append(colour) }
+    struct Cluster {
+        /// Per-channel weighted median of the member colours: the exact painted colour on a clean
+        /// map, and unbiased where JPEG noise is clipped at 0 or 255 (a mean would drift inwards).
+        var colour: UInt32
+        /// Pixels of the member colours.
+        var weight: Int
     }
-    // Two rounds: assign each colour to the nearest centre within the radius, then move the
-    // centres to the medians of their members.
-    var centres = seeds
-    var result: [ColourCluster] = []
-    for _ in 0..<2 {
-        // Per cluster, a 256-bin histogram per channel.
-        var bins = [Int](repeating: 0, count: centres.count * 3 * 256)
-        var weights = [Int](repeating: 0, count: centres.count)
-        for (colour, count) in entries {
-            var best = -1
-            var bestDistance = Int32.max
-            for (i, centre) in centres.enumerated() where chebyshev(centre, colour) <= r {
-                let d = squaredDistance(centre, colour)
-                if d < bestDistance { bestDistance = d; best = i }
-            }
-            guard best >= 0 else { continue }
-            let base = best * 768
-            bins[base + Int((colour >> 16) & 0xff)] += count
-            bins[base + 256 + Int((colour >> 8) & 0xff)] += count
-            bins[base + 512 + Int(colour & 0xff)] += count
-            weights[best] += count
+
+    /// Greedy clustering of a colour histogram, heaviest colours first, then one reassignment
+    /// to the centres (medians) of the first round. Sorted by weight, heaviest first.
+    static func clusterColours(_ histogram: [UInt32: Int], radius: Int, maximumSeeds: Int = 1024) -> [Cluster] {
+        let entries = histogram.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let r = Int32(radius)
+        var seeds: [UInt32] = []
+        for (colour, _) in entries {
+            if seeds.contains(where: { PackedRGB.chebyshev($0, colour) <= r }) { continue }
+            if seeds.count < maximumSeeds { seeds.append(colour) }
         }
-        result = []
-        for i in centres.indices where weights[i] > 0 {
-            var colour: UInt32 = 0
-            for channel in 0..<3 {
-                let base = i * 768 + channel * 256
-                var below = 0
-                var median = 255
-                for v in 0..<256 {
-                    below += bins[base + v]
-                    if 2 * below >= weights[i] { median = v; break }
+        // Two rounds: assign each colour to the nearest centre within the radius, then move the
+        // centres to the medians of their members.
+        var centres = seeds
+        var result: [Cluster] = []
+        for _ in 0..<2 {
+            // Per cluster, a 256-bin histogram per channel.
+            var bins = [Int](repeating: 0, count: centres.count * 3 * 256)
+            var weights = [Int](repeating: 0, count: centres.count)
+            for (colour, count) in entries {
+                var best = -1
+                var bestDistance = Int32.max
+                for (i, centre) in centres.enumerated() where PackedRGB.chebyshev(centre, colour) <= r {
+                    let d = PackedRGB.squaredDistance(centre, colour)
+                    if d < bestDistance { bestDistance = d; best = i }
                 }
-                colour = colour << 8 | UInt32(median)
+                guard best >= 0 else { continue }
+                let base = best * 768
+                bins[base + Int((colour >> 16) & 0xff)] += count
+                bins[base + 256 + Int((colour >> 8) & 0xff)] += count
+                bins[base + 512 + Int(colour & 0xff)] += count
+                weights[best] += count
             }
-            result.append(ColourCluster(colour: colour, weight: weights[i]))
+            result = []
+            for i in centres.indices where weights[i] > 0 {
+                var colour: UInt32 = 0
+                for channel in 0..<3 {
+                    let base = i * 768 + channel * 256
+                    var below = 0
+                    var median = 255
+                    for v in 0..<256 {
+                        below += bins[base + v]
+                        if 2 * below >= weights[i] { median = v; break }
+                    }
+                    colour = colour << 8 | UInt32(median)
+                }
+                result.append(Cluster(colour: colour, weight: weights[i]))
+            }
+            centres = result.map(\.colour)
         }
-        centres = result.map(\.colour)
+        // Two centres that drifted onto one colour are one class.
+        var merged: [UInt32: Int] = [:]
+        for c in result { merged[c.colour, default: 0] += c.weight }
+        return merged.map { Cluster(colour: $0.key, weight: $0.value) }
+            .sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.colour < $1.colour }
     }
-    // Two centres that drifted onto one colour are one class.
-    var merged: [UInt32: Int] = [:]
-    for c in result { merged[c.colour, default: 0] += c.weight }
-    return merged.map { ColourCluster(colour: $0.key, weight: $0.value) }
-        .sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.colour < $1.colour }
 }
 
-/// Display colours for label classes, by label value: distinct, saturated, fixed.
-func labelDisplayColour(_ label: Int) -> [Float] {
-    let fixed: [UInt32] = [
-        0xe6194b, 0x3cb44b, 0x4363d8, 0xffe119, 0xf58231, 0x911eb4, 0x42d4f4, 0xf032e6,
-        0xbfef45, 0xfabed4, 0x469990, 0xdcbeff, 0x9a6324, 0xfffac8, 0x800000, 0xaaffc3,
-        0x808000, 0xffd8b1, 0x000075, 0xa9a9a9,
-    ]
-    if label >= 0 && label < fixed.count { return unpack(fixed[label]) }
-    // Golden-angle hues for the rest.
-    let hue = (Double(abs(label)) * 0.618033988749895).truncatingRemainder(dividingBy: 1) * 6
-    let f = hue - hue.rounded(.down)
-    let (q, t) = (1 - f, f)
-    let rgb: (Double, Double, Double)
-    switch Int(hue) {
-    case 0: rgb = (1, t, 0)
-    case 1: rgb = (q, 1, 0)
-    case 2: rgb = (0, 1, t)
-    case 3: rgb = (0, q, 1)
-    case 4: rgb = (t, 0, 1)
-    default: rgb = (1, 0, q)
+extension MapClass {
+    /// Display colours for label classes, by label value: distinct, saturated, fixed.
+    static func labelDisplayColour(_ label: Int) -> [Float] {
+        let fixed: [UInt32] = [
+            0xe6194b, 0x3cb44b, 0x4363d8, 0xffe119, 0xf58231, 0x911eb4, 0x42d4f4, 0xf032e6,
+            0xbfef45, 0xfabed4, 0x469990, 0xdcbeff, 0x9a6324, 0xfffac8, 0x800000, 0xaaffc3,
+            0x808000, 0xffd8b1, 0x000075, 0xa9a9a9,
+        ]
+        if label >= 0 && label < fixed.count { return PackedRGB.unpack(fixed[label]) }
+        // Golden-angle hues for the rest.
+        let hue = (Double(abs(label)) * 0.618033988749895).truncatingRemainder(dividingBy: 1) * 6
+        let f = hue - hue.rounded(.down)
+        let (q, t) = (1 - f, f)
+        let rgb: (Double, Double, Double)
+        switch Int(hue) {
+        case 0: rgb = (1, t, 0)
+        case 1: rgb = (q, 1, 0)
+        case 2: rgb = (0, 1, t)
+        case 3: rgb = (0, q, 1)
+        case 4: rgb = (t, 0, 1)
+        default: rgb = (1, 0, q)
+        }
+        return [Float((rgb.0 * 255).rounded()), Float((rgb.1 * 255).rounded()), Float((rgb.2 * 255).rounded())]
     }
-    return [Float((rgb.0 * 255).rounded()), Float((rgb.1 * 255).rounded()), Float((rgb.2 * 255).rounded())]
 }

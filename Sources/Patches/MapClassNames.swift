@@ -1,5 +1,5 @@
 /// Rough English names of colours, for messages about classes.
-enum ColourNames {
+enum MapClassNames {
     private static let table: [(name: String, r: Float, g: Float, b: Float)] = [
         ("black", 0, 0, 0), ("white", 255, 255, 255), ("grey", 128, 128, 128),
         ("light grey", 192, 192, 192), ("dark grey", 64, 64, 64),

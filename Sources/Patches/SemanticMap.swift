@@ -9,7 +9,7 @@ import Net
 /// in its 5x5 neighbourhood (17x17, then 65x65, if there are none), so a blue/orange seam
 /// never becomes an unrelated third class that lies between them in RGB; with no pure pixel
 /// anywhere near it takes the globally nearest class. Finally, a small connected piece of a
-/// class (fewer than `minimumFlatPixels` pixels) with no flat pixel near its colour is a seam
+/// class (fewer than `minimumFlatPixels` pixels) without a single flat pixel near its colour is a seam
 /// fragment and goes to the classes around it.
 /// Label maps: the class of the pixel's value (the nearest value if the palette lacks it).
 public struct SemanticMap: Sendable {
@@ -197,7 +197,7 @@ public struct SemanticMap: Sendable {
         let options = palette.options
         let exact = Int32(options.exactTolerance)
         let cluster = Int32(options.clusterRadius)
-        let flat = flatMask(packed, width: w, height: h, radius: options.flatRadius, tolerance: options.flatTolerance)
+        let flat = PackedRGB.flatMask(packed, width: w, height: h, radius: options.flatRadius, tolerance: options.flatTolerance)
 
         // Pass 1: nearest class per pixel. Anchored: flat and near the class (what detection
         // counted). Pure: anchored, or very near the class anywhere (region borders, thin strokes).
@@ -244,7 +244,7 @@ public struct SemanticMap: Sendable {
                                 for nx in max(0, x - radius)...min(w - 1, x + radius) where isPure[ny * w + nx] {
                                     let id = f[ny * w + nx]
                                     guard id != best else { continue }
-                                    let d = squaredDistance(classColours[Int(id)], c)
+                                    let d = PackedRGB.squaredDistance(classColours[Int(id)], c)
                                     if d < bestDistance || (d == bestDistance && id < best) {
                                         bestDistance = d
                                         best = id
@@ -328,7 +328,7 @@ public struct SemanticMap: Sendable {
                 var best = sorted[0]
                 var bestDistance = Int32.max
                 for id in sorted {
-                    let d = squaredDistance(classColours[Int(id)], packed[i])
+                    let d = PackedRGB.squaredDistance(classColours[Int(id)], packed[i])
                     if d < bestDistance { bestDistance = d; best = id }
                 }
                 labels[i] = best
@@ -343,8 +343,8 @@ private func nearest(_ c: UInt32, _ classColours: [UInt32]) -> (id: Int32, dista
     var best = 0
     var bestDistance = Int32.max
     for (i, k) in classColours.enumerated() {
-        let d = squaredDistance(k, c)
+        let d = PackedRGB.squaredDistance(k, c)
         if d < bestDistance { bestDistance = d; best = i }
     }
-    return (Int32(best), chebyshev(classColours[best], c))
+    return (Int32(best), PackedRGB.chebyshev(classColours[best], c))
 }

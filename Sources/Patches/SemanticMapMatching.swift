@@ -48,7 +48,7 @@ public func checkMatched(target: SemanticMap, style: SemanticMap, minimumPixels:
 }
 
 /// `12.5%`, `0.07%`, `<0.01%`.
-func formatPercent(_ share: Double) -> String {
+private func formatPercent(_ share: Double) -> String {
     let percent = share * 100
     if percent >= 1 {
         let tenths = Int((percent * 10).rounded())

@@ -1,0 +1,28 @@
+import Net
+
+/// Every knob of a render, with neural-doodle's flag names and defaults.
+public struct RenderSettings: Sendable, Equatable {
+    public var contentWeight: Float = 10
+    public var contentLayers: [VGGLayer] = [.conv4_2]
+    public var styleWeight: Float = 25
+    public var styleLayers: [VGGLayer] = [.conv3_1, .conv4_1]
+    public var semanticWeight: Float = 10
+    public var smoothness: Float = 1
+    public var variety: Float = 0
+    /// Evaluations (network passes) per phase.
+    public var iterations = 100
+    /// Resolutions, coarse to fine, each half the next: 3 phases run at 1/4, 1/2 and 1.
+    public var phases = 3
+    public var seed: Seed = .noise
+    public var seedRange: ClosedRange<Float> = 16...240
+    public var randomSeed: UInt64 = 0
+    public var pooling: Pooling2x2.Kind = .average
+
+    public enum Seed: Sendable, Equatable {
+        case noise
+        case content
+        case image(Image)
+    }
+
+    public init() {}
+}

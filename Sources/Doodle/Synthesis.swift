@@ -1,0 +1,263 @@
+import Foundation
+import Net
+import Patches
+
+/// Semantic style transfer (Champandard 2016): optimises an image's pixels with L-BFGS-B so
+/// that its VGG19 patches, with the semantic map beside them, match the style's patches,
+/// over several resolutions from coarse to fine.
+public final class Synthesis {
+    public let network: VGG19
+    public let inputs: RenderInputs
+    public var settings: RenderSettings
+    /// Seconds per stage summed over the whole run.
+    public private(set) var timing = StageTiming()
+    public private(set) var evaluations = 0
+    private let maps: (style: SemanticMap, target: SemanticMap)?
+
+    /// Checks the inputs and the class lists; throws `RenderError` or the map's error.
+    public init(network: VGG19, inputs: RenderInputs, settings: RenderSettings, allowUnmatched: Bool = false) throws {
+        self.network = network
+        self.inputs = inputs
+        self.settings = settings
+        try Self.validate(inputs, settings)
+        if let styleMap = inputs.styleMap, let targetMap = inputs.targetMap {
+            let detected = SemanticMap.detect([
+                MapPixels(image: styleMap, name: inputs.names.styleMap),
+                MapPixels(image: targetMap, name: inputs.names.targetMap),
+            ])
+            if !allowUnmatched { try checkMatched(target: detected[1], style: detected[0]) }
+            maps = (detected[0], detected[1])
+        } else {
+            maps = nil
+        }
+    }
+
+    /// Runs every phase. `shouldStop` is asked before each evaluation; when it says yes the
+    /// best image so far is returned at once.
+    public func run(events: (SynthesisEvent) -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) -> (image: Image, stopped: Bool) {
+        let plan = phasePlan()
+        var current: Image? = nil
+        var rng = SplitMix64(seed: settings.randomSeed)
+        var secondsPerCostUnit: Double? = nil
+        for (index, size) in plan.enumerated() {
+            let phase = PhaseInfo(index: index, count: plan.count, width: size.width, height: size.height,
+                                  styleWidth: size.styleWidth, styleHeight: size.styleHeight)
+            events(.phaseStarted(phase))
+            let seed = current.map { $0.resized(toWidth: size.width, height: size.height) }
+                ?? initialSeed(width: size.width, height: size.height, rng: &rng)
+            let objective = makeObjective(phase: phase)
+            var x = seed.pixels
+            let minimizer = LBFGSBMinimizer(count: x.count, lower: 0, upper: 255,
+                                            options: LBFGSBOptions(historySize: 5, maxEvaluations: settings.iterations,
+                                                                   factr: 0, pgtol: 0))
+            var iteration = 0
+            let phaseStart = DispatchTime.now().uptimeNanoseconds
+            var stopped = false
+            _ = minimizer.minimize(x: &x) { pixels, gradient in
+                if shouldStop() {
+                    stopped = true
+                    return nil
+                }
+                var stage = StageTiming()
+                let (losses, grad) = objective.evaluate(pixels, timing: &stage)
+                gradient = grad
+                iteration += 1
+                evaluations += 1
+                timing = timing + stage
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9
+                let perIteration = elapsed / Double(iteration)
+                let cost = Double(size.width * size.height)
+                secondsPerCostUnit = perIteration / cost
+                let eta = remainingSeconds(plan: plan, phase: index, iteration: iteration,
+                                           perIteration: perIteration, secondsPerCostUnit: secondsPerCostUnit!)
+                events(.iteration(IterationReport(
+                    phase: phase, iteration: iteration, iterations: settings.iterations, losses: losses,
+                    secondsPerIteration: perIteration, eta: eta, timing: stage,
+                    image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
+                return Float(losses.total)
+            }
+            let result = Image(width: size.width, height: size.height, channels: 3, pixels: x).clamped()
+            current = result
+            events(.phaseFinished(phase, result))
+            if stopped { return (result, true) }
+        }
+        return (current!, false)
+    }
+
+    // MARK: - Planning
+
+    public struct PhaseSize: Sendable { public let width: Int, height: Int, styleWidth: Int, styleHeight: Int }
+
+    /// Coarse to fine: phase k of n runs at 1/2^(n-1-k) of the final size; the style is
+    /// scaled by the same factor. Phases too small for the deepest layer are dropped.
+    public func phasePlan() -> [PhaseSize] {
+        let (w, h) = inputs.finalSize
+        let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+        let minimum = deepest.stride * 3
+        var plan: [PhaseSize] = []
+        for k in 0..<settings.phases {
+            let scale = 1 / Double(1 << (settings.phases - 1 - k))
+            let size = PhaseSize(width: Int((Double(w) * scale).rounded()), height: Int((Double(h) * scale).rounded()),
+                                 styleWidth: Int((Double(inputs.style.width) * scale).rounded()),
+                                 styleHeight: Int((Double(inputs.style.height) * scale).rounded()))
+            if min(size.width, size.height, size.styleWidth, size.styleHeight) >= minimum { plan.append(size) }
+        }
+        return plan
+    }
+
+    private func remainingSeconds(plan: [PhaseSize], phase: Int, iteration: Int, perIteration: Double,
+                                  secondsPerCostUnit: Double) -> Double {
+        var eta = Double(settings.iterations - iteration) * perIteration
+        for later in plan.dropFirst(phase + 1) {
+            eta += Double(settings.iterations) * secondsPerCostUnit * Double(later.width * later.height)
+        }
+        return eta
+    }
+
+    private func initialSeed(width: Int, height: Int, rng: inout SplitMix64) -> Image {
+        switch settings.seed {
+        case .noise:
+            let range = settings.seedRange
+            return Image(width: width, height: height, channels: 3,
+                         pixels: (0..<3 * width * height).map { _ in
+                             range.lowerBound + Float(rng.nextUnit()) * (range.upperBound - range.lowerBound)
+                         })
+        case .content:
+            return (inputs.content ?? inputs.style).rgb().resized(toWidth: width, height: height)
+        case .image(let image):
+            return image.rgb().resized(toWidth: width, height: height)
+        }
+    }
+
+    // MARK: - The objective of one phase
+
+    private func makeObjective(phase: PhaseInfo) -> Objective {
+        let style = inputs.style.rgb().resized(toWidth: phase.styleWidth, height: phase.styleHeight)
+        let styleFeatures = network.forward(style.tensor, to: Set(settings.styleLayers))
+        var styleLosses: [StyleLoss] = []
+        for layer in settings.styleLayers {
+            let features = styleFeatures[layer]!
+            let styleMap = maps?.style.downsampled(toWidth: features.width, height: features.height)
+            let bank = PatchBank(features: features, map: styleMap, mapWeight: settings.semanticWeight)
+            let size = (phase.height / layer.stride, phase.width / layer.stride)
+            let targetMap = maps?.target.downsampled(toWidth: size.1, height: size.0)
+            styleLosses.append(StyleLoss(layer: layer, weight: settings.styleWeight, style: bank, targetSize: size,
+                                         targetMap: targetMap,
+                                         matcher: ExactPatchMatcher(style: bank, variety: settings.variety)))
+        }
+        var contentLosses: [ContentLoss] = []
+        if let content = inputs.content, settings.contentWeight != 0 {
+            let image = content.rgb().resized(toWidth: phase.width, height: phase.height)
+            let features = network.forward(image.tensor, to: Set(settings.contentLayers))
+            for layer in settings.contentLayers {
+                contentLosses.append(ContentLoss(layer: layer, weight: settings.contentWeight, content: features[layer]!))
+            }
+        }
+        return Objective(network: network, width: phase.width, height: phase.height, styleLosses: styleLosses,
+                         contentLosses: contentLosses, smoothness: Smoothness(weight: settings.smoothness))
+    }
+
+    static func validate(_ inputs: RenderInputs, _ settings: RenderSettings) throws {
+        let names = inputs.names
+        if (inputs.styleMap == nil) != (inputs.targetMap == nil) {
+            throw RenderError(inputs.styleMap == nil
+                ? "'\(names.targetMap)' has no style map to match; give --style-map (or drop --map)"
+                : "'\(names.styleMap)' has no target map to match; give --map for the doodle (or --no-maps)")
+        }
+        if let map = inputs.styleMap { try checkAspect(map, inputs.style, names.styleMap, names.style) }
+        if let map = inputs.targetMap, let content = inputs.content {
+            try checkAspect(map, content, names.targetMap, names.content)
+        }
+        guard !settings.styleLayers.isEmpty else { throw RenderError("--style-layers is empty; give e.g. 3_1,4_1") }
+        guard settings.phases >= 1, settings.iterations >= 1 else {
+            throw RenderError("--phases and --iterations must be at least 1")
+        }
+    }
+
+    private static func checkAspect(_ map: Image, _ image: Image, _ mapName: String, _ imageName: String) throws {
+        let a = Double(map.width) / Double(map.height), b = Double(image.width) / Double(image.height)
+        guard abs(a / b - 1) < 0.03 else {
+            throw RenderError("'\(mapName)' is \(map.width)x\(map.height) but '\(imageName)' is \(image.width)x\(image.height): a map must have its image's shape; resize one of them")
+        }
+    }
+}
+
+/// One phase's loss: network forward, the losses at their layers, network backward, plus
+/// smoothness on the pixels.
+final class Objective {
+    let network: VGG19
+    let width: Int, height: Int
+    let styleLosses: [StyleLoss]
+    let contentLosses: [ContentLoss]
+    let smoothness: Smoothness
+    private let layers: Set<VGGLayer>
+
+    init(network: VGG19, width: Int, height: Int, styleLosses: [StyleLoss], contentLosses: [ContentLoss],
+         smoothness: Smoothness) {
+        self.network = network
+        self.width = width
+        self.height = height
+        self.styleLosses = styleLosses
+        self.contentLosses = contentLosses
+        self.smoothness = smoothness
+        layers = Set(styleLosses.map(\.layer) + contentLosses.map(\.layer))
+    }
+
+    func evaluate(_ pixels: [Float], timing: inout StageTiming) -> (LossBreakdown, [Float]) {
+        let image = Tensor(shape: [3, height, width], data: pixels)
+        let features = timing.measure(\.network) { network.forward(image, to: layers) }
+        var losses = LossBreakdown()
+        var gradients: [VGGLayer: Tensor] = [:]
+        for loss in styleLosses {
+            let (value, gradient) = loss.evaluate(features: features[loss.layer]!, timing: &timing)
+            losses.style[loss.layer.name] = value
+            timing.measure(\.losses) { gradients[loss.layer] = Self.sum(gradients[loss.layer], gradient) }
+        }
+        timing.measure(\.losses) {
+            for loss in contentLosses {
+                let (value, gradient) = loss.evaluate(features: features[loss.layer]!)
+                losses.content += value
+                gradients[loss.layer] = Self.sum(gradients[loss.layer], gradient)
+            }
+        }
+        var total = timing.measure(\.network) { network.backward(gradients) }
+        timing.measure(\.losses) {
+            let (value, gradient) = smoothness.evaluate(image: image)
+            losses.smoothness = value
+            for i in 0..<total.count { total.data[i] += gradient.data[i] }
+        }
+        return (losses, total.data)
+    }
+
+    private static func sum(_ a: Tensor?, _ b: Tensor) -> Tensor {
+        guard var a else { return b }
+        for i in 0..<a.count { a.data[i] += b.data[i] }
+        return a
+    }
+}
+
+extension Image {
+    /// The pixels as a network input `[3, H, W]` (RGB images only).
+    var tensor: Tensor { Tensor(shape: [channels, height, width], data: pixels) }
+}
+
+extension MapPixels {
+    init(image: Image, name: String) {
+        self.init(width: image.width, height: image.height, channels: image.channels, pixels: image.pixels, name: name)
+    }
+}
+
+/// Reproducible noise for seeds: the same `--random-seed` gives the same image.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

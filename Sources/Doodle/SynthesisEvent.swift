@@ -1,0 +1,38 @@
+import Net
+
+/// What the engine reports while it works. The CLI prints these; the TUI draws them.
+public enum SynthesisEvent: Sendable {
+    case phaseStarted(PhaseInfo)
+    case iteration(IterationReport)
+    case phaseFinished(PhaseInfo, Image)
+}
+
+public struct PhaseInfo: Sendable {
+    public let index: Int          // 0-based
+    public let count: Int
+    public let width: Int
+    public let height: Int
+    public let styleWidth: Int
+    public let styleHeight: Int
+}
+
+/// The losses of one evaluation, already multiplied by their weights.
+public struct LossBreakdown: Sendable, Codable {
+    public var style: [String: Double] = [:]
+    public var content = 0.0
+    public var smoothness = 0.0
+    public var total: Double { style.values.reduce(0, +) + content + smoothness }
+}
+
+public struct IterationReport: Sendable {
+    public let phase: PhaseInfo
+    public let iteration: Int       // 1-based evaluation count within the phase
+    public let iterations: Int
+    public let losses: LossBreakdown
+    public let secondsPerIteration: Double
+    /// Estimated seconds left for the whole render.
+    public let eta: Double
+    public let timing: StageTiming
+    /// The image as it is now.
+    public let image: Image
+}

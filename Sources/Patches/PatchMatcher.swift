@@ -1,0 +1,93 @@
+import Net
+
+/// Finds, for every patch of the target, the style patch whose key correlates best.
+public protocol PatchMatcher: AnyObject {
+    /// `matches[i]` = index of the style patch chosen for target patch `i`.
+    func match(target: PatchBank, into matches: inout [Int32])
+}
+
+/// Exhaustive nearest neighbours: every target key against every style key, as matrix
+/// products over slices of target rows, so memory stays bounded by `sliceRows * N_style`.
+///
+/// `variety` > 0 lowers the score of style patches in proportion to how often the previous
+/// call used them (at most by `variety`), spreading the choice over more of the style.
+public final class ExactPatchMatcher: PatchMatcher {
+    public let style: PatchBank
+    public var variety: Float
+    private let sliceRows: Int
+    private var scores: [Float]
+    private var usage: [Int32]
+    private var penalty: [Float]
+
+    public init(style: PatchBank, variety: Float = 0, sliceRows: Int = 256) {
+        self.style = style
+        self.variety = variety
+        self.sliceRows = sliceRows
+        scores = [Float](repeating: 0, count: sliceRows * style.count)
+        usage = [Int32](repeating: 0, count: style.count)
+        penalty = [Float](repeating: 0, count: style.count)
+    }
+
+    public func match(target: PatchBank, into matches: inout [Int32]) {
+        precondition(target.keyDimension == style.keyDimension, "target and style keys differ in size")
+        if matches.count != target.count { matches = [Int32](repeating: 0, count: target.count) }
+        updatePenalty()
+        let (ns, d) = (style.count, style.keyDimension)
+        let usePenalty = variety > 0
+        target.keys.withUnsafeBufferPointer { t in
+            style.keys.withUnsafeBufferPointer { s in
+                scores.withUnsafeMutableBufferPointer { sc in
+                    penalty.withUnsafeBufferPointer { pen in
+                        matches.withUnsafeMutableBufferPointer { out in
+                            var first = 0
+                            while first < target.count {
+                                let rows = min(sliceRows, target.count - first)
+                                BLAS.sgemm(m: rows, n: ns, k: d, a: t.baseAddress! + first * d, lda: d,
+                                           b: s.baseAddress!, ldb: d, transposeB: true,
+                                           c: sc.baseAddress!, ldc: ns)
+                                let base = first
+                                parallelRows(rows) { r in
+                                    out[base + r] = Int32(argmax(sc.baseAddress! + r * ns, count: ns,
+                                                                 penalty: usePenalty ? pen.baseAddress! : nil))
+                                }
+                                first += rows
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        countUsage(matches)
+    }
+
+    private func updatePenalty() {
+        guard variety > 0, let most = usage.max(), most > 0 else { return }
+        let scale = variety / Float(most)
+        for i in 0..<usage.count { penalty[i] = Float(usage[i]) * scale }
+    }
+
+    private func countUsage(_ matches: [Int32]) {
+        guard variety > 0 else { return }
+        for i in 0..<usage.count { usage[i] = 0 }
+        for m in matches { usage[Int(m)] += 1 }
+    }
+}
+
+/// Index of the largest `row[j] - penalty[j]`; the first one on ties.
+@inline(__always)
+func argmax(_ row: UnsafePointer<Float>, count: Int, penalty: UnsafePointer<Float>?) -> Int {
+    var best = 0
+    var bestScore = -Float.infinity
+    if let penalty {
+        for j in 0..<count where row[j] - penalty[j] > bestScore {
+            bestScore = row[j] - penalty[j]
+            best = j
+        }
+    } else {
+        for j in 0..<count where row[j] > bestScore {
+            bestScore = row[j]
+            best = j
+        }
+    }
+    return best
+}
