@@ -1,3 +1,0 @@
-import XCTest
-import Doodle
-final class DoodleSmokeTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,160 @@
+import Foundation
+import XCTest
+import Net
+import Patches
+import Doodle
+
+/// End-to-end synthesis on the real weights, on small synthetic inputs whose right answer is known.
+final class SynthesisTests: XCTestCase {
+    static let orange: [Float] = [255, 51, 31], blue: [Float] = [0, 0, 255]
+
+    func network() throws -> VGG19 {
+        let path = WeightStore().defaultWeightsPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            XCTFail("weights missing at \(path): run scripts/setup")
+            throw XCTSkip("no weights")
+        }
+        return VGG19(weights: try VGG19Weights.load(path: path))
+    }
+
+    /// Style: warm diagonal stripes on the left (orange class), blue and white dots on the right (blue class).
+    static func style(size: Int = 64) -> (image: Image, map: Image) {
+        let image = Image(width: size, height: size, channels: 3) { c, x, y in
+            if x < size / 2 {
+                let stripe = ((x + y) / 3) % 2 == 0
+                return stripe ? [230, 200, 40][c] : [200, 60, 20][c]
+            }
+            let dot = (x % 6 - 3) * (x % 6 - 3) + (y % 6 - 3) * (y % 6 - 3) < 4
+            return dot ? 245 : [30, 60, 200][c]
+        }
+        let map = Image(width: size, height: size, channels: 3) { c, x, _ in x < size / 2 ? orange[c] : blue[c] }
+        return (image, map)
+    }
+
+    /// Target: blue class on top, orange class below (a layout the style does not have).
+    static func doodle(width: Int = 48, height: Int = 48) -> Image {
+        Image(width: width, height: height, channels: 3) { c, _, y in y < height / 2 ? blue[c] : orange[c] }
+    }
+
+    static func settings(iterations: Int = 30, phases: Int = 1) -> RenderSettings {
+        var s = RenderSettings()
+        s.iterations = iterations
+        s.phases = phases
+        return s
+    }
+
+    func testDoodleTakesEachRegionsBrushwork() throws {
+        let (style, styleMap) = Self.style()
+        let target = Self.doodle()
+        let synthesis = try Synthesis(network: try network(),
+                                      inputs: RenderInputs(style: style, styleMap: styleMap, targetMap: target),
+                                      settings: Self.settings())
+        var totals: [Double] = []
+        let (image, stopped) = synthesis.run(events: { event in
+            if case .iteration(let report) = event { totals.append(report.losses.total) }
+        })
+        XCTAssertFalse(stopped)
+        XCTAssertEqual(totals.count, 30)
+        XCTAssertLessThan(totals.last!, 0.5 * totals.first!, "the loss should at least halve: \(totals.first!) -> \(totals.last!)")
+        XCTAssertEqual(image.width, 48)
+        XCTAssertEqual(image.height, 48)
+        if let dir = ProcessInfo.processInfo.environment["DOODLE_TEST_OUTPUT"] {
+            try image.writePNG(to: dir + "/synthetic-doodle.png")
+            try style.writePNG(to: dir + "/synthetic-style.png")
+        }
+
+        // Mean colours per region: top must look like the dots, bottom like the stripes.
+        func mean(_ img: Image, _ rows: Range<Int>, _ cols: Range<Int>) -> [Float] {
+            (0..<3).map { c in
+                var s: Float = 0
+                for y in rows { for x in cols { s += img[c, x, y] } }
+                return s / Float(rows.count * cols.count)
+            }
+        }
+        let dots = mean(style, 0..<64, 32..<64), stripes = mean(style, 0..<64, 0..<32)
+        let top = mean(image, 4..<20, 4..<44), bottom = mean(image, 28..<44, 4..<44)
+        func distance(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() }
+        // Each region is far nearer its own style region's colour than the other's.
+        XCTAssertLessThan(distance(top, dots), 0.5 * distance(top, stripes), "top \(top): dots \(dots), stripes \(stripes)")
+        XCTAssertLessThan(distance(bottom, stripes), 0.6 * distance(bottom, dots), "bottom \(bottom)")
+        XCTAssertGreaterThan(bottom[0] - top[0], 40, "the bottom is warm, the top is blue")
+        XCTAssertGreaterThan(top[2] - bottom[2], 60)
+    }
+
+    func testSameSeedGivesTheSameImageAndAnotherSeedDoesNot() throws {
+        let net = try network()
+        let (style, styleMap) = Self.style(size: 48)
+        let inputs = RenderInputs(style: style, styleMap: styleMap, targetMap: Self.doodle(width: 32, height: 32))
+        var settings = Self.settings(iterations: 5)
+        let a = try Synthesis(network: net, inputs: inputs, settings: settings).run().image
+        let b = try Synthesis(network: net, inputs: inputs, settings: settings).run().image
+        settings.randomSeed = 7
+        let c = try Synthesis(network: net, inputs: inputs, settings: settings).run().image
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+    }
+
+    func testStopReturnsTheImageSoFar() throws {
+        let (style, styleMap) = Self.style(size: 48)
+        let synthesis = try Synthesis(network: try network(),
+                                      inputs: RenderInputs(style: style, styleMap: styleMap,
+                                                           targetMap: Self.doodle(width: 64, height: 64)),
+                                      settings: Self.settings(iterations: 50, phases: 2))
+        var evaluations = 0
+        let (image, stopped) = synthesis.run(events: { event in
+            if case .iteration = event { evaluations += 1 }
+        }, shouldStop: { evaluations >= 3 })
+        XCTAssertTrue(stopped)
+        XCTAssertEqual(evaluations, 3)
+        XCTAssertEqual(image.width, 32, "stopped in the first of two phases")
+    }
+
+    func testPhasesRunCoarseToFine() throws {
+        let (style, styleMap) = Self.style()
+        let synthesis = try Synthesis(network: try network(),
+                                      inputs: RenderInputs(style: style, styleMap: styleMap,
+                                                           targetMap: Self.doodle(width: 96, height: 72)),
+                                      settings: Self.settings(iterations: 2, phases: 3))
+        let plan = synthesis.phasePlan()
+        // 96x72 at 1/4 is 24x18, too small for conv4_1's 3x3 patches: dropped.
+        XCTAssertEqual(plan.map(\.width), [48, 96])
+        XCTAssertEqual(plan.map(\.height), [36, 72])
+        XCTAssertEqual(plan.map(\.styleWidth), [32, 64])
+        var started: [Int] = []
+        _ = synthesis.run(events: { if case .phaseStarted(let p) = $0 { started.append(p.width) } })
+        XCTAssertEqual(started, [48, 96])
+    }
+
+    func testModesFollowTheInputs() {
+        let (style, map) = Self.style(size: 32)
+        XCTAssertEqual(RenderInputs(style: style, styleMap: map, targetMap: map).mode, .doodle)
+        XCTAssertEqual(RenderInputs(style: style, styleMap: map, content: style, targetMap: map).mode, .semanticTransfer)
+        XCTAssertEqual(RenderInputs(style: style, content: style).mode, .transfer)
+        XCTAssertEqual(RenderInputs(style: style).mode, .texture)
+    }
+
+    func testInputMistakesAreOneLineErrors() throws {
+        let net = try network()
+        let (style, styleMap) = Self.style(size: 48)
+        var inputs = RenderInputs(style: style, styleMap: styleMap)
+        inputs.names.styleMap = "monet_sem.png"
+        XCTAssertThrowsError(try Synthesis(network: net, inputs: inputs, settings: Self.settings())) { error in
+            XCTAssertEqual("\(error)", "'monet_sem.png' has no target map to match; give --map for the doodle (or --no-maps)")
+        }
+        // A map of another shape than its image.
+        inputs.styleMap = Image(width: 48, height: 20, channels: 3, repeating: 255)
+        inputs.targetMap = Self.doodle()
+        XCTAssertThrowsError(try Synthesis(network: net, inputs: inputs, settings: Self.settings())) { error in
+            XCTAssertTrue("\(error)".contains("is 48x20 but 'style' is 48x48"), "\(error)")
+        }
+        // A doodle class the style map lacks: green.
+        inputs.styleMap = styleMap
+        inputs.targetMap = Image(width: 32, height: 32, channels: 3) { c, x, _ in x < 16 ? Self.blue[c] : [0, 255, 0][c] }
+        inputs.names.targetMap = "doodle.png"
+        XCTAssertThrowsError(try Synthesis(network: net, inputs: inputs, settings: Self.settings())) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("#00ff00") && text.contains("doodle.png") && text.contains("--allow-unmatched"), text)
+        }
+        XCTAssertNoThrow(try Synthesis(network: net, inputs: inputs, settings: Self.settings(), allowUnmatched: true))
+    }
+}
