@@ -32,5 +32,7 @@ let package = Package(
         .testTarget(name: "NetTests", dependencies: ["Net"]),
         .testTarget(name: "PatchesTests", dependencies: ["Patches", "Doodle"]),
         .testTarget(name: "DoodleTests", dependencies: ["Doodle"]),
+        // Runs the built `doodle` binary as a user would (exit codes, messages, files).
+        .testTarget(name: "CLITests", dependencies: ["Doodle"]),
     ]
 )

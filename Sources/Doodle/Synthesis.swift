@@ -46,13 +46,16 @@ public final class Synthesis {
             events(.phaseStarted(phase))
             let seed = current.map { $0.resized(toWidth: size.width, height: size.height) }
                 ?? initialSeed(width: size.width, height: size.height, rng: &rng)
+            let setupStart = DispatchTime.now().uptimeNanoseconds
             let objective = makeObjective(phase: phase)
+            timing.setup += Double(DispatchTime.now().uptimeNanoseconds - setupStart) / 1e9
             var x = seed.pixels
             let minimizer = LBFGSBMinimizer(count: x.count, lower: 0, upper: 255,
                                             options: LBFGSBOptions(historySize: 5, maxEvaluations: settings.iterations,
                                                                    factr: 0, pgtol: 0))
             var iteration = 0
             let phaseStart = DispatchTime.now().uptimeNanoseconds
+            var phaseStages = StageTiming()
             var stopped = false
             _ = minimizer.minimize(x: &x) { pixels, gradient in
                 if shouldStop() {
@@ -64,7 +67,7 @@ public final class Synthesis {
                 gradient = grad
                 iteration += 1
                 evaluations += 1
-                timing = timing + stage
+                phaseStages = phaseStages + stage
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9
                 let perIteration = elapsed / Double(iteration)
                 let cost = Double(size.width * size.height)
@@ -77,6 +80,8 @@ public final class Synthesis {
                     image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
                 return Float(losses.total)
             }
+            phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9 - phaseStages.total
+            timing = timing + phaseStages
             let result = Image(width: size.width, height: size.height, channels: 3, pixels: x).clamped()
             current = result
             events(.phaseFinished(phase, result))

@@ -6,7 +6,7 @@ struct DoodleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doodle",
         abstract: "Turn two-bit doodles into paintings (semantic style transfer on VGG19).",
-        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self])
+        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self, ScoreCommand.self, MapCommand.self])
 }
 
 /// A mistake the user can fix: printed as one line, exit code 2.
@@ -20,6 +20,8 @@ struct UserError: Error, CustomStringConvertible {
 @main
 enum Main {
     static func main() {
+        // Progress lines appear as they happen, also when piped or written to a log.
+        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try DoodleCommand.parseAsRoot()
             try command.run()

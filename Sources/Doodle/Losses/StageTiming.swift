@@ -5,11 +5,14 @@ public struct StageTiming: Sendable, Codable {
     public var network = 0.0
     public var matching = 0.0
     public var losses = 0.0
+    /// L-BFGS-B itself and the engine's bookkeeping between evaluations.
     public var optimiser = 0.0
+    /// Once per phase: resizing the inputs, the style's features and patches.
+    public var setup = 0.0
 
     public init() {}
 
-    public var total: Double { network + matching + losses + optimiser }
+    public var total: Double { network + matching + losses + optimiser + setup }
 
     public mutating func measure<R>(_ stage: WritableKeyPath<StageTiming, Double>, _ body: () -> R) -> R {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -21,6 +24,7 @@ public struct StageTiming: Sendable, Codable {
     public static func + (a: StageTiming, b: StageTiming) -> StageTiming {
         var r = a
         r.network += b.network; r.matching += b.matching; r.losses += b.losses; r.optimiser += b.optimiser
+        r.setup += b.setup
         return r
     }
 }

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Doodle
+import Foundation
+
+struct MapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "map",
+        abstract: "Look at semantic maps.",
+        subcommands: [Inspect.self])
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the classes of semantic maps; check that the first (style) map has every class of the others.",
+            discussion: """
+            The classes are detected over all the maps together: the same colour is the same class in every \
+            map. Give the style map first, then the doodles; a doodle's class that the style map lacks is \
+            reported as MISSING (exit 2), since the render has nothing to paint it with.
+            """)
+
+        @Argument(help: "Semantic maps (PNG or JPEG): the style map first, then doodles.") var maps: [String]
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard !maps.isEmpty else { throw ValidationError("give at least one map, e.g. doodle map inspect style_sem.png doodle.png") }
+        }
+
+        func run() throws {
+            let images = try maps.map { try Image.read(from: $0) }
+            let report = MapReport(images: images, names: maps)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                printReport(report)
+            }
+            if !report.allMatched { throw UserError(unmatchedLine(report)) }
+        }
+
+        private func printReport(_ report: MapReport) {
+            let swatches = useColour()
+            let several = report.maps.count > 1
+            let nameWidth = report.palette.classes.map(\.shortName.count).max() ?? 0
+            let classes = report.palette.count
+            print("\(report.maps.count) map\(report.maps.count == 1 ? "" : "s"), \(classes) class\(classes == 1 ? "" : "es") in all")
+            for (index, map) in report.maps.enumerated() {
+                let role = several ? (index == 0 ? ", style map" : ", checked against the first") : ""
+                print("\(map.name)  \(map.width)x\(map.height), \(map.classes.count) class\(map.classes.count == 1 ? "" : "es")\(role)")
+                for entry in map.classes {
+                    let c = entry.mapClass
+                    var line = "  "
+                    if swatches {
+                        let rgb = c.colour.map { Int(min(max($0, 0), 255).rounded()) }
+                        line += "\u{1B}[48;2;\(rgb[0]);\(rgb[1]);\(rgb[2])m  \u{1B}[0m "
+                    }
+                    line += c.hex + "  " + c.shortName.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                    line += "  " + String(repeating: " ", count: max(0, 6 - percentText(entry.share).count)) + percentText(entry.share)
+                    if let present = entry.inFirstMap { line += present ? "  matched" : "  MISSING from first map" }
+                    print(line)
+                }
+            }
+        }
+
+        /// One line: which classes of which maps the first map lacks, and the fix.
+        private func unmatchedLine(_ report: MapReport) -> String {
+            let first = report.maps[0].name
+            var parts: [String] = []
+            var total = 0
+            for map in report.maps.dropFirst() where !map.missing.isEmpty {
+                let listed = map.missing.map { "\($0.mapClass.hex) (\($0.mapClass.shortName), \(percentText($0.share)))" }
+                parts.append("'\(map.name)' has \(listed.joined(separator: ", "))")
+                total += map.missing.count
+            }
+            let them = total == 1 ? "it" : "them"
+            return "\(parts.joined(separator: "; ")) MISSING from '\(first)'; paint \(them) in the style map "
+                + "or pass --allow-unmatched when rendering"
+        }
+
+        /// True-colour swatches only on a terminal that wants colour.
+        private func useColour() -> Bool {
+            let env = ProcessInfo.processInfo.environment
+            return isatty(STDOUT_FILENO) == 1 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+        }
+    }
+}
+
+/// `40.0%`, `0.25%`, `<0.01%`.
+private func percentText(_ share: Double) -> String {
+    let p = share * 100
+    if p >= 1 || p == 0 { return String(format: "%.1f%%", p) }
+    return p < 0.01 ? "<0.01%" : String(format: "%.2f%%", p)
+}
