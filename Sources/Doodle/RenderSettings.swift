@@ -1,4 +1,5 @@
 import Net
+import Patches
 
 /// Every knob of a render, with neural-doodle's flag names and defaults.
 public struct RenderSettings: Sendable, Equatable {
@@ -17,6 +18,7 @@ public struct RenderSettings: Sendable, Equatable {
     public var seedRange: ClosedRange<Float> = 16...240
     public var randomSeed: UInt64 = 0
     public var pooling: Pooling2x2.Kind = .average
+    public var matcher: MatcherKind = .default
 
     public enum Seed: Sendable, Equatable {
         case noise

@@ -130,10 +130,10 @@ public struct DoodleScorer: Sendable {
         if !missing.isEmpty {
             let listed = missing.map { id -> String in
                 let c = detected[1].palette.classes[id]
-                return "\(c.displayName), \(sharePercent(detected[1].pixelShare(of: id)))"
+                return "\(c.hex) (\(c.shortName), \(sharePercent(detected[1].pixelShare(of: id))) of the map)"
             }
             let noun = missing.count == 1 ? "class" : "classes"
-            throw ScoreError("'\(names.targetMap)': \(noun) \(listed.joined(separator: "; ")) \(missing.count == 1 ? "has" : "have") "
+            throw ScoreError("'\(names.targetMap)': \(noun) \(listed.joined(separator: ", ")) \(missing.count == 1 ? "has" : "have") "
                 + "no region in '\(names.styleMap)'; give the style map the result was rendered with, or paint the "
                 + "\(noun) in it")
         }

@@ -149,7 +149,7 @@ public final class Synthesis {
             let targetMap = maps?.target.downsampled(toWidth: size.1, height: size.0)
             styleLosses.append(StyleLoss(layer: layer, weight: settings.styleWeight, style: bank, targetSize: size,
                                          targetMap: targetMap,
-                                         matcher: ExactPatchMatcher(style: bank, variety: settings.variety)))
+                                         matcher: settings.matcher.make(style: bank, variety: settings.variety)))
         }
         var contentLosses: [ContentLoss] = []
         if let content = inputs.content, settings.contentWeight != 0 {

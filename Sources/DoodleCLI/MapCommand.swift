@@ -17,7 +17,7 @@ struct MapCommand: ParsableCommand {
             reported as MISSING (exit 2), since the render has nothing to paint it with.
             """)
 
-        @Argument(help: "Semantic maps (PNG or JPEG): the style map first, then doodles.") var maps: [String]
+        @Argument(help: "Semantic maps (PNG or JPEG): the style map first, then doodles.") var maps: [String] = []
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {

@@ -24,10 +24,10 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Weights file (default: `doodle weights path`).") var weights: String?
 
     func run() throws {
-        let result = try Image.read(from: output)
-        let styleImage = try Image.read(from: style)
-        let styleMapImage = try Image.read(from: styleMap)
-        let targetMap = try Image.read(from: map)
+        let result = try read(output, "the result to score")
+        let styleImage = try read(style, "--style, the painting")
+        let styleMapImage = try read(styleMap, "--style-map, the painting's map")
+        let targetMap = try read(map, "--map, the doodle")
         let scorer = try DoodleScorer(output: result, style: styleImage, styleMap: styleMapImage, targetMap: targetMap,
                                       names: ScoreNames(output: output, style: style, styleMap: styleMap, targetMap: map))
         let weightsPath = weights ?? WeightStore().defaultWeightsPath
@@ -43,7 +43,7 @@ struct ScoreCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(score), as: UTF8.self))
             return
         }
-        print("\(output) (\(result.width)x\(result.height)) against '\(style)' (\(styleImage.width)x\(styleImage.height)), "
+        print("'\(output)' (\(result.width)x\(result.height)) against '\(style)' (\(styleImage.width)x\(styleImage.height)), "
             + "doodle '\(map)', style map '\(styleMap)'")
         print("patches whose nearest style patch has the doodle's class (1 = all):")
         for l in score.layers {
@@ -55,11 +55,22 @@ struct ScoreCommand: ParsableCommand {
         let nameWidth = score.classes.map(\.mapClass.shortName.count).max() ?? 0
         for c in score.classes {
             let name = c.mapClass.shortName.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-            print(String(format: "  %@  %@  %6@ of the doodle  ΔE %5.1f  (result %@, style %@)",
-                         c.mapClass.hex, name, shareText(c.share), c.deltaE,
+            let share = shareText(c.share)
+            let padded = String(repeating: " ", count: max(0, 6 - share.count)) + share
+            print(String(format: "  %@  %@  %@ of the doodle  ΔE %5.1f  (result %@, style %@)",
+                         c.mapClass.hex, name, padded, c.deltaE,
                          DoodleScore.hex(c.outputMean), DoodleScore.hex(c.styleMean)))
         }
         print(String(format: "  weighted mean ΔE %.1f", score.deltaE))
+    }
+
+    /// The image at `path`; a missing file says which input it was meant to be.
+    private func read(_ path: String, _ role: String) throws -> Image {
+        do {
+            return try Image.read(from: path)
+        } catch let error as ImageError where error.kind == .notFound {
+            throw UserError("'\(path)': no such file (\(role)); check the path")
+        }
     }
 }
 
