@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB"]),
         .target(name: "TUI", dependencies: ["Doodle", "CNcurses"]),
         .executableTarget(name: "DoodleCLI", dependencies: [
-            "Net", "Doodle", "TUI",
+            "Net", "Patches", "Doodle", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

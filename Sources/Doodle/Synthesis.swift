@@ -13,6 +13,8 @@ public final class Synthesis {
     public private(set) var timing = StageTiming()
     public private(set) var evaluations = 0
     private let maps: (style: SemanticMap, target: SemanticMap)?
+    private let pendingLock = NSLock()
+    private var pendingSettings: RenderSettings?
 
     /// Checks the inputs and the class lists; throws `RenderError` or the map's error.
     public init(network: VGG19, inputs: RenderInputs, settings: RenderSettings, allowUnmatched: Bool = false) throws {
@@ -62,6 +64,7 @@ public final class Synthesis {
                     stopped = true
                     return nil
                 }
+                applyPendingSettings(to: objective, iteration: iteration, events: events)
                 var stage = StageTiming()
                 let (losses, grad) = objective.evaluate(pixels, timing: &stage)
                 gradient = grad
@@ -88,6 +91,41 @@ public final class Synthesis {
             if stopped { return (result, true) }
         }
         return (current!, false)
+    }
+
+    /// Changes the settings of a running render from any thread. The style and content
+    /// weights and the smoothness apply from the next evaluation; the semantic weight and
+    /// variety from the next phase (they shape the patch banks).
+    public func adjust(_ change: (inout RenderSettings) -> Void) {
+        pendingLock.lock()
+        defer { pendingLock.unlock() }
+        var next = pendingSettings ?? settings
+        change(&next)
+        pendingSettings = next
+    }
+
+    private func takePendingSettings() -> RenderSettings? {
+        pendingLock.lock()
+        defer { pendingLock.unlock() }
+        defer { pendingSettings = nil }
+        return pendingSettings
+    }
+
+    /// Applies settings changed by `adjust`, and says what changed.
+    private func applyPendingSettings(to objective: Objective, iteration: Int, events: (SynthesisEvent) -> Void) {
+        guard let next = takePendingSettings(), next != settings else { return }
+        var changes: [String] = []
+        func note(_ name: String, _ old: Float, _ new: Float) {
+            if old != new { changes.append("\(name) \(old.formatted) -> \(new.formatted)") }
+        }
+        note("style weight", settings.styleWeight, next.styleWeight)
+        note("content weight", settings.contentWeight, next.contentWeight)
+        note("smoothness", settings.smoothness, next.smoothness)
+        note("semantic weight (next phase)", settings.semanticWeight, next.semanticWeight)
+        note("variety (next phase)", settings.variety, next.variety)
+        settings = next
+        objective.apply(settings)
+        if !changes.isEmpty { events(.settingsChanged(changes.joined(separator: ", "), fromIteration: iteration + 1)) }
     }
 
     // MARK: - Planning
@@ -195,8 +233,15 @@ final class Objective {
     let width: Int, height: Int
     let styleLosses: [StyleLoss]
     let contentLosses: [ContentLoss]
-    let smoothness: Smoothness
+    private(set) var smoothness: Smoothness
     private let layers: Set<VGGLayer>
+
+    /// Takes new loss weights (the patch banks stay as they are).
+    func apply(_ settings: RenderSettings) {
+        for loss in styleLosses { loss.weight = settings.styleWeight }
+        for loss in contentLosses { loss.weight = settings.contentWeight }
+        smoothness.weight = settings.smoothness
+    }
 
     init(network: VGG19, width: Int, height: Int, styleLosses: [StyleLoss], contentLosses: [ContentLoss],
          smoothness: Smoothness) {
@@ -240,6 +285,11 @@ final class Objective {
         for i in 0..<a.count { a.data[i] += b.data[i] }
         return a
     }
+}
+
+extension Float {
+    /// Short form for messages: 25, 0.5, 1e-05.
+    var formatted: String { self == rounded() && abs(self) < 1e6 ? String(Int(self)) : "\(self)" }
 }
 
 extension Image {

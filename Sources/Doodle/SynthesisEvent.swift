@@ -5,6 +5,8 @@ public enum SynthesisEvent: Sendable {
     case phaseStarted(PhaseInfo)
     case iteration(IterationReport)
     case phaseFinished(PhaseInfo, Image)
+    /// Settings changed by `Synthesis.adjust` took effect.
+    case settingsChanged(String, fromIteration: Int)
 }
 
 public struct PhaseInfo: Sendable {

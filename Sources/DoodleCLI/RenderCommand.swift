@@ -3,6 +3,7 @@ import Doodle
 import Dispatch
 import Foundation
 import Net
+import Patches
 
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,8 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Pixel range of the noise seed, LO:HI.") var seedRange = "16:240"
     @Option(help: "Random seed: the same inputs and seed give the same PNG.") var randomSeed: UInt64 = 0
     @Option(help: "Pooling in VGG19: average or max.") var pooling = "average"
+    @Option(help: "Patch search: \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", ")) (default \(MatcherKind.default.rawValue)).")
+    var matcher: String = MatcherKind.default.rawValue
     @Option(help: "Print progress every N iterations (0 = only phases).") var printEvery = 10
     @Option(help: "Folder for intermediate PNGs.") var frames: String?
     @Option(help: "Write a frame every N iterations (with --frames).") var saveEvery = 10
@@ -48,6 +51,9 @@ struct RenderCommand: ParsableCommand {
             _ = try parseLayers(value, flag: flag)
         }
         guard Pooling2x2.Kind(rawValue: pooling) != nil else { throw ValidationError("--pooling must be average or max") }
+        guard MatcherKind(rawValue: matcher) != nil else {
+            throw ValidationError("--matcher must be one of \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard iterations >= 1, phases >= 1 else { throw ValidationError("--iterations and --phases must be at least 1") }
         guard phases <= 6 else { throw ValidationError("--phases \(phases) is more than 6; each phase halves the size") }
         _ = try parseSeedRange()
@@ -85,6 +91,8 @@ struct RenderCommand: ParsableCommand {
                 }
             case .phaseFinished:
                 break
+            case .settingsChanged(let text, let iteration):
+                print("from iteration \(iteration): \(text)")
             }
         }, shouldStop: { interrupt.raised })
         try image.writePNG(to: output, protecting: paths)
@@ -168,6 +176,7 @@ struct RenderCommand: ParsableCommand {
         s.seedRange = try parseSeedRange()
         s.randomSeed = randomSeed
         s.pooling = Pooling2x2.Kind(rawValue: pooling)!
+        s.matcher = MatcherKind(rawValue: matcher)!
         switch seed {
         case "noise": s.seed = .noise
         case "content":

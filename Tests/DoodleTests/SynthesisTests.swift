@@ -109,6 +109,31 @@ final class SynthesisTests: XCTestCase {
         XCTAssertEqual(image.width, 32, "stopped in the first of two phases")
     }
 
+    /// A weight changed while the render runs applies from the next evaluation, and says so.
+    func testWeightChangedDuringARunTakesEffectNextEvaluation() throws {
+        let (style, styleMap) = Self.style(size: 48)
+        let synthesis = try Synthesis(network: try network(),
+                                      inputs: RenderInputs(style: style, styleMap: styleMap,
+                                                           targetMap: Self.doodle(width: 32, height: 32)),
+                                      settings: Self.settings(iterations: 6))
+        var styleLoss: [Int: Double] = [:], changes: [(String, Int)] = []
+        _ = synthesis.run(events: { event in
+            switch event {
+            case .iteration(let r):
+                styleLoss[r.iteration] = r.losses.style.values.reduce(0, +)
+                if r.iteration == 3 { synthesis.adjust { $0.styleWeight = 2500; $0.smoothness = 0 } }
+            case .settingsChanged(let text, let from):
+                changes.append((text, from))
+            default: break
+            }
+        })
+        XCTAssertEqual(changes.count, 1)
+        XCTAssertEqual(changes.first?.0, "style weight 25 -> 2500, smoothness 1 -> 0")
+        XCTAssertEqual(changes.first?.1, 4)
+        XCTAssertGreaterThan(styleLoss[4]! / styleLoss[3]!, 30, "a 100x weight shows in the loss at once")
+        XCTAssertEqual(synthesis.settings.styleWeight, 2500)
+    }
+
     func testPhasesRunCoarseToFine() throws {
         let (style, styleMap) = Self.style()
         let synthesis = try Synthesis(network: try network(),
