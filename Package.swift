@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries from Debian, each behind a module map.
@@ -22,7 +23,8 @@ let package = Package(
 
         .target(name: "Net", dependencies: ["CBLAS"]),
         .target(name: "Patches", dependencies: ["Net"]),
-        .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB"]),
+        .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB",
+                                               .product(name: "Yams", package: "Yams")]),
         .target(name: "TUI", dependencies: ["Doodle", "CNcurses"]),
         .executableTarget(name: "DoodleCLI", dependencies: [
             "Net", "Patches", "Doodle", "TUI",
