@@ -294,11 +294,12 @@ extension Float {
 
 extension Image {
     /// The pixels as a network input `[3, H, W]` (RGB images only).
-    var tensor: Tensor { Tensor(shape: [channels, height, width], data: pixels) }
+    public var tensor: Tensor { Tensor(shape: [channels, height, width], data: pixels) }
 }
 
 extension MapPixels {
-    init(image: Image, name: String) {
+    /// A map image as the map detector reads it.
+    public init(image: Image, name: String) {
         self.init(width: image.width, height: image.height, channels: image.channels, pixels: image.pixels, name: name)
     }
 }

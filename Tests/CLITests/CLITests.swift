@@ -120,6 +120,34 @@ final class CLITests: XCTestCase {
         XCTAssertEqual([image.width, image.height, image.channels], [48, 48, 3])
     }
 
+    /// Ctrl-C stops at the next evaluation, writes the image so far and exits 130.
+    func testInterruptWritesTheCurrentImage() throws {
+        let (style, _, doodleMap) = try writeMaps()
+        let binary = Self.packageRoot.appendingPathComponent(".build/release/doodle")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["render", "--style", style, "--map", doodleMap, "--output", "out.png",
+                             "--phases", "1", "--iterations", "100000", "--print-every", "1"]
+        process.currentDirectoryURL = scratch
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        // Wait for the first progress line, then interrupt.
+        var seen = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains("iter 2/") {
+            seen.append(out.fileHandleForReading.availableData)
+        }
+        process.interrupt()
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, String(decoding: seen, as: UTF8.self))
+        XCTAssertTrue(String(decoding: seen, as: UTF8.self).contains("interrupted: wrote the current image to out.png"))
+        let image = try Image.read(from: scratch.appendingPathComponent("out.png").path)
+        XCTAssertEqual(image.width, 48)
+    }
+
     func testWeightsVerifyAndPath() throws {
         let path = try doodle(["weights", "path"])
         XCTAssertEqual(path.status, 0)
