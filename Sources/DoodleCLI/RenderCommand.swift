@@ -13,214 +13,164 @@ struct RenderCommand: ParsableCommand {
         The inputs decide the mode: style + style map + target map (doodle to artwork); add --content \
         for semantic style transfer; style + content without maps for plain style transfer; style alone \
         with --output-size for texture synthesis. A map left out is looked for beside its image as \
-        NAME_sem.png (the doodle's beside --output).
+        NAME_sem.png (the doodle's beside --output). --preset takes its values from a built-in preset \
+        or a YAML file (keys named like these flags, paths relative to the file); the flags given \
+        override it: built-in defaults < preset < flags.
         """)
 
-    @Option(help: "The painting whose brushwork to use.") var style: String
+    @Option(help: "A built-in preset (\(Preset.builtinNames.joined(separator: ", "))) or a preset file (YAML); flags override it. See `doodle presets`.")
+    var preset: String?
+    @Option(help: "The painting whose brushwork to use.") var style: String?
     @Option(help: "The painting's semantic map (default: STYLE_sem.png when it exists).") var styleMap: String?
     @Option(help: "The target semantic map, the doodle (default: CONTENT_sem.png or OUTPUT_sem.png when it exists).") var map: String?
     @Option(help: "A content image to keep the layout of.") var content: String?
-    @Option(help: "Where to write the PNG.") var output: String
+    @Option(help: "Where to write the PNG.") var output: String?
     @Option(help: "Size of the result, WxH (default: the map's, the content's or the style's).") var outputSize: ImageSize?
-    @Option(help: "Suffix of map files looked for beside their images.") var semanticExt = "_sem.png"
-    @Flag(help: "Ignore semantic maps, even when they exist.") var noMaps = false
+    @Option(help: "Multiplies the size of the result (the output size or the default size)\(byDefault(.scale))") var scale: Float?
+    @Option(help: "Suffix of map files looked for beside their images\(byDefault(.semanticExt))") var semanticExt: String?
+    @Flag(inversion: .prefixedNo, help: "--no-maps: Ignore semantic maps, even when they exist. (--maps: use them although the preset says no-maps.)")
+    var maps: Bool?
     @Flag(help: "Continue when the doodle has classes the style map lacks.") var allowUnmatched = false
 
-    @Option(help: "Weight of the content loss.") var contentWeight: Float = 10
-    @Option(help: "Layers for the content loss, e.g. 4_2.") var contentLayers = "4_2"
-    @Option(help: "Weight of the style loss.") var styleWeight: Float = 25
-    @Option(help: "Layers for the style loss, e.g. 3_1,4_1.") var styleLayers = "3_1,4_1"
-    @Option(help: "Weight of the semantic map beside the features.") var semanticWeight: Float = 10
-    @Option(help: "Weight of the smoothness (total variation) term.") var smoothness: Float = 1
-    @Option(help: "Bias towards style patches used less (0 = off).") var variety: Float = 0
-    @Option(help: "Evaluations per phase.") var iterations = 100
-    @Option(help: "Resolutions, each twice the previous.") var phases = 3
-    @Option(help: "First image: noise, content, or an image file.") var seed = "noise"
-    @Option(help: "Pixel range of the noise seed, LO:HI.") var seedRange = "16:240"
-    @Option(help: "Random seed: the same inputs and seed give the same PNG.") var randomSeed: UInt64 = 0
-    @Option(help: "Pooling in VGG19: average or max.") var pooling = "average"
+    @Option(help: "Weight of the content loss\(byDefault(.contentWeight))") var contentWeight: Float?
+    @Option(help: "Layers for the content loss, e.g. 4_2\(byDefault(.contentLayers))") var contentLayers: String?
+    @Option(help: "Weight of the style loss\(byDefault(.styleWeight))") var styleWeight: Float?
+    @Option(help: "Layers for the style loss, e.g. 3_1,4_1\(byDefault(.styleLayers))") var styleLayers: String?
+    @Option(help: "Weight of the semantic map beside the features\(byDefault(.semanticWeight))") var semanticWeight: Float?
+    @Option(help: "Weight of the smoothness (total variation) term\(byDefault(.smoothness))") var smoothness: Float?
+    @Option(help: "Bias towards style patches used less (0 = off)\(byDefault(.variety))") var variety: Float?
+    @Option(help: "Evaluations per phase\(byDefault(.iterations))") var iterations: Int?
+    @Option(help: "Resolutions, each twice the previous\(byDefault(.phases))") var phases: Int?
+    @Option(help: "First image: noise, content, or an image file\(byDefault(.seed))") var seed: String?
+    @Option(help: "Pixel range of the noise seed, LO:HI\(byDefault(.seedRange))") var seedRange: String?
+    @Option(help: "Random seed: the same inputs and seed give the same PNG\(byDefault(.randomSeed))") var randomSeed: UInt64?
+    @Option(help: "Pooling in VGG19: average or max\(byDefault(.pooling))") var pooling: String?
     @Option(help: "Patch search: \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", ")) (default \(MatcherKind.default.rawValue)).")
-    var matcher: String = MatcherKind.default.rawValue
-    @Option(help: "Print progress every N iterations (0 = only phases).") var printEvery = 10
+    var matcher: String?
+    @Option(help: "Print progress every N iterations (0 = only phases)\(byDefault(.printEvery))") var printEvery: Int?
     @Option(help: "Folder for intermediate PNGs.") var frames: String?
-    @Option(help: "Write a frame every N iterations (with --frames).") var saveEvery = 10
+    @Option(help: "Write a frame every N iterations (with --frames)\(byDefault(.saveEvery))") var saveEvery: Int?
     @Option(help: "Weights file (default: `doodle weights path`).") var weights: String?
 
     func validate() throws {
-        for (flag, value) in [("--content-layers", contentLayers), ("--style-layers", styleLayers)] {
-            _ = try parseLayers(value, flag: flag)
+        _ = try flagPreset()
+    }
+
+    /// The values given on the command line (and only those), checked like a preset's.
+    func flagPreset() throws -> Preset {
+        var p = Preset()
+        func put(_ key: PresetKey, _ text: String?) throws {
+            guard let text else { return }
+            do {
+                p.set(key, try PresetValueParser.parse(key, .scalar(text), label: key.flag), from: .commandLine)
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
-        guard Pooling2x2.Kind(rawValue: pooling) != nil else { throw ValidationError("--pooling must be average or max") }
-        guard MatcherKind(rawValue: matcher) != nil else {
-            throw ValidationError("--matcher must be one of \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        func put(_ key: PresetKey, _ value: PresetValue?) throws {
+            guard let value else { return }
+            if let problem = PresetValueParser.rangeProblem(key, value, label: key.flag) { throw ValidationError(problem) }
+            p.set(key, value, from: .commandLine)
         }
-        guard iterations >= 1, phases >= 1 else { throw ValidationError("--iterations and --phases must be at least 1") }
-        guard phases <= 6 else { throw ValidationError("--phases \(phases) is more than 6; each phase halves the size") }
-        _ = try parseSeedRange()
-        guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1") }
-        guard outputSize == nil || !output.isEmpty else { return }
+        try put(.style, style)
+        try put(.styleMap, styleMap)
+        try put(.map, map)
+        try put(.content, content)
+        try put(.output, output)
+        try put(.outputSize, outputSize.map { PresetValue.size(width: $0.width, height: $0.height) })
+        try put(.scale, scale.map(PresetValue.number))
+        try put(.semanticExt, semanticExt)
+        try put(.noMaps, maps.map { PresetValue.flag(!$0) })
+        try put(.allowUnmatched, allowUnmatched ? PresetValue.flag(true) : nil)
+        try put(.contentWeight, contentWeight.map(PresetValue.number))
+        try put(.contentLayers, contentLayers)
+        try put(.styleWeight, styleWeight.map(PresetValue.number))
+        try put(.styleLayers, styleLayers)
+        try put(.semanticWeight, semanticWeight.map(PresetValue.number))
+        try put(.smoothness, smoothness.map(PresetValue.number))
+        try put(.variety, variety.map(PresetValue.number))
+        try put(.iterations, iterations.map(PresetValue.integer))
+        try put(.phases, phases.map(PresetValue.integer))
+        try put(.seed, seed)
+        try put(.seedRange, seedRange)
+        try put(.randomSeed, randomSeed.map(PresetValue.unsigned))
+        try put(.pooling, pooling)
+        try put(.matcher, matcher)
+        try put(.printEvery, printEvery.map(PresetValue.integer))
+        try put(.frames, frames)
+        try put(.saveEvery, saveEvery.map(PresetValue.integer))
+        try put(.weights, weights)
+        return p
     }
 
     func run() throws {
-        let (inputs, paths) = try loadInputs()
-        let settings = try makeSettings(inputs: inputs)
-        let weightsPath = weights ?? WeightStore().defaultWeightsPath
-        guard FileManager.default.fileExists(atPath: weightsPath) else {
-            throw UserError("'\(weightsPath)': no weights file; run scripts/setup")
-        }
-        try checkOutputWritable(protecting: paths)
-        if let frames { try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true) }
-
-        let network = VGG19(weights: try VGG19Weights.load(path: weightsPath), pooling: settings.pooling)
-        let synthesis = try Synthesis(network: network, inputs: inputs, settings: settings, allowUnmatched: allowUnmatched)
-        let (w, h) = inputs.finalSize
-        print("\(inputs.mode.rawValue): \(w)x\(h), \(synthesis.phasePlan().count) phases x \(iterations) iterations")
-
-        let interrupt = InterruptFlag()
-        let start = DispatchTime.now().uptimeNanoseconds
-        var frameError: Error?
-        let (image, stopped) = synthesis.run(events: { event in
-            switch event {
-            case .phaseStarted(let p):
-                print("phase \(p.index + 1)/\(p.count): \(p.width)x\(p.height), style \(p.styleWidth)x\(p.styleHeight)")
-            case .iteration(let r):
-                if printEvery > 0 && (r.iteration % printEvery == 0 || r.iteration == 1) { print(progressLine(r)) }
-                if let frames, r.iteration % saveEvery == 0, frameError == nil {
-                    let name = String(format: "%@/frame-p%d-i%03d.png", frames, r.phase.index + 1, r.iteration)
-                    do { try r.image.writePNG(to: name, protecting: paths) } catch { frameError = error }
-                }
-            case .phaseFinished:
-                break
-            case .settingsChanged(let text, let iteration):
-                print("from iteration \(iteration): \(text)")
+        let flags = try flagPreset()
+        var base = Preset()
+        if let preset {
+            do {
+                base = try Preset.named(preset)
+            } catch let error as PresetError {
+                throw UserError(error.description)
             }
-        }, shouldStop: { interrupt.raised })
-        try image.writePNG(to: output, protecting: paths)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
+        let runner = JobRunner()
+        runner.createOutputFolders = false
+
+        let printEvery = job.printEvery
+        var interrupt: InterruptFlag? = nil
+        var frameError: Error?
+        let rendered = try runner.render(job, events: { event in
+            switch event {
+            case .started(let job, let phases):
+                // Ctrl-C stops the render (and writes what it has) once it runs.
+                interrupt = InterruptFlag()
+                let (w, h) = job.inputs.finalSize
+                print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations")
+            case .frameFailed(let error):
+                frameError = error
+            case .synthesis(let event):
+                printSynthesisEvent(event, printEvery: printEvery)
+            }
+        }, shouldStop: { interrupt?.raised ?? false })
         if let frameError { FileHandle.standardError.write(Data("doodle: frames: \(frameError)\n".utf8)) }
-        if stopped {
-            print("interrupted: wrote the current image to \(output)")
+        if rendered.stopped {
+            print("interrupted: wrote the current image to \(job.output)")
             throw ExitCode(130)
         }
-        print(String(format: "wrote %@ in %.1f s", output, seconds))
-    }
-
-    private func progressLine(_ r: IterationReport) -> String {
-        let styles = r.losses.style.sorted { $0.key < $1.key }.map { String(format: "%@ %.4g", $0.key, $0.value) }
-        var parts = ["phase \(r.phase.index + 1)/\(r.phase.count)", "iter \(r.iteration)/\(r.iterations)"]
-        parts += styles
-        if r.losses.content != 0 { parts.append(String(format: "content %.4g", r.losses.content)) }
-        parts.append(String(format: "smooth %.4g", r.losses.smoothness))
-        parts.append(String(format: "total %.4g", r.losses.total))
-        parts.append(String(format: "%.2f s/it", r.secondsPerIteration))
-        parts.append("eta \(formatDuration(r.eta))")
-        return parts.joined(separator: "  ")
-    }
-
-    // MARK: - Inputs
-
-    private func loadInputs() throws -> (RenderInputs, [String]) {
-        var paths = [style]
-        let styleImage = try Image.read(from: style).rgb()
-        let contentImage = try content.map { path -> Image in paths.append(path); return try Image.read(from: path).rgb() }
-        var inputs = RenderInputs(style: styleImage, content: contentImage)
-        inputs.names.style = style
-        if let content { inputs.names.content = content }
-        if !noMaps {
-            let styleMapPath = try styleMap ?? existingBeside(style)
-            let targetMapPath = try map ?? existingBeside(content ?? output)
-            if let styleMapPath, let targetMapPath {
-                inputs.styleMap = try Image.read(from: styleMapPath)
-                inputs.targetMap = try Image.read(from: targetMapPath)
-                inputs.names.styleMap = styleMapPath
-                inputs.names.targetMap = targetMapPath
-                paths += [styleMapPath, targetMapPath]
-            } else if let given = styleMap ?? map {
-                throw UserError(styleMapPath == nil
-                    ? "'\(given)' needs a style map too: give --style-map (looked for '\(besidePath(style))')"
-                    : "'\(given)' needs a target map too: give --map (looked for '\(besidePath(content ?? output))')")
-            }
-        }
-        if let outputSize {
-            inputs.outputSize = (outputSize.width, outputSize.height)
-        } else if inputs.mode == .texture {
-            inputs.outputSize = (styleImage.width, styleImage.height)
-        }
-        return (inputs, paths)
-    }
-
-    private func besidePath(_ image: String) -> String {
-        let url = URL(fileURLWithPath: image)
-        return url.deletingPathExtension().path + semanticExt
-    }
-
-    /// NAME_sem.png beside `image` when it exists. The map must not be the image itself.
-    private func existingBeside(_ image: String) throws -> String? {
-        let candidate = besidePath(image)
-        guard FileManager.default.fileExists(atPath: candidate) else { return nil }
-        return (image as NSString).deletingLastPathComponent.isEmpty && !image.hasPrefix("/")
-            ? (candidate as NSString).lastPathComponent : candidate
-    }
-
-    private func makeSettings(inputs: RenderInputs) throws -> RenderSettings {
-        var s = RenderSettings()
-        s.contentWeight = contentWeight
-        s.contentLayers = try parseLayers(contentLayers, flag: "--content-layers")
-        s.styleWeight = styleWeight
-        s.styleLayers = try parseLayers(styleLayers, flag: "--style-layers")
-        s.semanticWeight = semanticWeight
-        s.smoothness = smoothness
-        s.variety = variety
-        s.iterations = iterations
-        s.phases = phases
-        s.seedRange = try parseSeedRange()
-        s.randomSeed = randomSeed
-        s.pooling = Pooling2x2.Kind(rawValue: pooling)!
-        s.matcher = MatcherKind(rawValue: matcher)!
-        switch seed {
-        case "noise": s.seed = .noise
-        case "content":
-            guard inputs.content != nil else { throw UserError("--seed content needs --content IMG; use --seed noise") }
-            s.seed = .content
-        default: s.seed = .image(try Image.read(from: seed))
-        }
-        return s
-    }
-
-    private func parseSeedRange() throws -> ClosedRange<Float> {
-        let parts = seedRange.split(separator: ":").compactMap { Float($0) }
-        guard parts.count == 2, parts[0] >= 0, parts[1] <= 255, parts[0] <= parts[1] else {
-            throw ValidationError("--seed-range '\(seedRange)' must be LO:HI within 0:255, e.g. 16:240")
-        }
-        return parts[0]...parts[1]
-    }
-
-    private func checkOutputWritable(protecting inputs: [String]) throws {
-        guard output.lowercased().hasSuffix(".png") else {
-            throw UserError("--output '\(output)' must end in .png (doodle writes PNG)")
-        }
-        let dir = (output as NSString).deletingLastPathComponent
-        var isDir: ObjCBool = false
-        if !dir.isEmpty && !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
-            throw UserError("cannot write '\(output)': directory '\(dir)' does not exist")
-        }
-        let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
-        for input in inputs where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == target {
-            throw UserError("refusing to write '\(output)': it is one of the inputs; choose another --output")
-        }
+        print(String(format: "wrote %@ in %.1f s", job.output, rendered.seconds))
     }
 }
 
-func parseLayers(_ text: String, flag: String) throws -> [VGGLayer] {
-    let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    var layers: [VGGLayer] = []
-    for name in names {
-        guard let layer = VGGLayer(name: name) else {
-            throw ValidationError("\(flag): '\(name)' is not a VGG19 layer; use names like 3_1,4_1 (conv1_1 ... conv5_4)")
-        }
-        if !layers.contains(layer) { layers.append(layer) }
+/// ` (default: 25).` from the built-in defaults, for help texts.
+func byDefault(_ key: PresetKey) -> String {
+    Preset.defaults.flagText(key).map { ". (default: \($0))" } ?? "."
+}
+
+/// Progress of a render as `doodle render` prints it.
+func printSynthesisEvent(_ event: SynthesisEvent, printEvery: Int) {
+    switch event {
+    case .phaseStarted(let p):
+        print("phase \(p.index + 1)/\(p.count): \(p.width)x\(p.height), style \(p.styleWidth)x\(p.styleHeight)")
+    case .iteration(let r):
+        if printEvery > 0 && (r.iteration % printEvery == 0 || r.iteration == 1) { print(progressLine(r)) }
+    case .phaseFinished:
+        break
+    case .settingsChanged(let text, let iteration):
+        print("from iteration \(iteration): \(text)")
     }
-    return layers
+}
+
+func progressLine(_ r: IterationReport) -> String {
+    let styles = r.losses.style.sorted { $0.key < $1.key }.map { String(format: "%@ %.4g", $0.key, $0.value) }
+    var parts = ["phase \(r.phase.index + 1)/\(r.phase.count)", "iter \(r.iteration)/\(r.iterations)"]
+    parts += styles
+    if r.losses.content != 0 { parts.append(String(format: "content %.4g", r.losses.content)) }
+    parts.append(String(format: "smooth %.4g", r.losses.smoothness))
+    parts.append(String(format: "total %.4g", r.losses.total))
+    parts.append(String(format: "%.2f s/it", r.secondsPerIteration))
+    parts.append("eta \(formatDuration(r.eta))")
+    return parts.joined(separator: "  ")
 }
 
 func formatDuration(_ seconds: Double) -> String {

@@ -1,0 +1,268 @@
+import Foundation
+import Net
+import Patches
+
+/// A job ready to render: the images read, the settings made, the output path.
+public struct ResolvedJob: Sendable {
+    public let name: String
+    /// Every value (built-in defaults underneath).
+    public let preset: Preset
+    public var inputs: RenderInputs
+    public var settings: RenderSettings
+    public let output: String
+    /// The files read, as named: style, content, maps (found beside their images or given),
+    /// a seed image. The output may not be one of them.
+    public let inputPaths: [String]
+    public let allowUnmatched: Bool
+    public let frames: String?
+    public let saveEvery: Int
+    public let printEvery: Int
+    public let weights: String?
+}
+
+/// A job that cannot be resolved: the key at fault (for `file:line`) and one line.
+public struct JobError: Error, Sendable, CustomStringConvertible {
+    public let key: PresetKey?
+    public let description: String
+    public init(_ description: String, key: PresetKey? = nil) {
+        self.key = key
+        self.description = description
+    }
+}
+
+extension RenderJob {
+    /// Reads the inputs and makes the settings: built-in defaults < the job < `overrides`.
+    /// Maps left out are looked for beside their images (STYLE + semantic-ext, and CONTENT's or
+    /// OUTPUT's); `scale` multiplies the output size (or the default size). Throws `JobError`.
+    public func resolve(overriding overrides: Preset? = nil) throws -> ResolvedJob {
+        try ResolvedJob(name: name, preset: resolvedPreset(overriding: overrides))
+    }
+}
+
+extension ResolvedJob {
+    init(name: String, preset p: Preset) throws {
+        guard let style = p.style else {
+            throw JobError("no style painting: give --style FILE (style: in a preset)", key: .style)
+        }
+        guard let output = p.output else {
+            throw JobError("no output: give --output OUT.png (output: in a preset)", key: .output)
+        }
+        func read(_ path: String, _ key: PresetKey) throws -> Image {
+            do {
+                return try Image.read(from: path)
+            } catch let error as ImageError {
+                throw JobError(error.description, key: key)
+            }
+        }
+        let semanticExt = p.semanticExt ?? "_sem.png"
+        var paths = [style]
+        let styleImage = try read(style, .style).rgb()
+        var contentImage: Image? = nil
+        if let content = p.content {
+            paths.append(content)
+            contentImage = try read(content, .content).rgb()
+        }
+        var inputs = RenderInputs(style: styleImage, content: contentImage)
+        inputs.names.style = style
+        if let content = p.content { inputs.names.content = content }
+        if p.noMaps != true {
+            let styleMapPath = p.styleMap ?? Self.existingBeside(style, ext: semanticExt)
+            let targetImage = p.content ?? output
+            let targetMapPath = p.map ?? Self.existingBeside(targetImage, ext: semanticExt)
+            if let styleMapPath, let targetMapPath {
+                inputs.styleMap = try read(styleMapPath, p.styleMap != nil ? .styleMap : .style)
+                inputs.targetMap = try read(targetMapPath, p.map != nil ? .map : (p.content != nil ? .content : .output))
+                inputs.names.styleMap = styleMapPath
+                inputs.names.targetMap = targetMapPath
+                paths += [styleMapPath, targetMapPath]
+            } else if let given = p.styleMap ?? p.map {
+                throw styleMapPath == nil
+                    ? JobError("'\(given)' needs a style map too: give --style-map (style-map: in a preset; looked for '\(Self.besidePath(style, ext: semanticExt))')", key: .map)
+                    : JobError("'\(given)' needs a target map too: give --map (map: in a preset; looked for '\(Self.besidePath(targetImage, ext: semanticExt))')", key: .styleMap)
+            }
+        }
+
+        // Size: the output size or the default one, times the scale.
+        let scale = p.scale ?? 1
+        if let size = p.outputSize {
+            inputs.outputSize = (size.width, size.height)
+        } else if inputs.mode == .texture {
+            inputs.outputSize = (styleImage.width, styleImage.height)
+        }
+        if scale != 1 {
+            let (w, h) = inputs.finalSize
+            let scaled = (Int((Float(w) * scale).rounded()), Int((Float(h) * scale).rounded()))
+            guard min(scaled.0, scaled.1) >= 16 else {
+                throw JobError("scale \(scale.shortText) makes the result \(scaled.0)x\(scaled.1); it needs at least 16x16", key: .scale)
+            }
+            inputs.outputSize = scaled
+        }
+
+        var settings = p.renderSettings
+        switch p.seed ?? "noise" {
+        case "noise": settings.seed = .noise
+        case "content":
+            guard inputs.content != nil else {
+                throw JobError("--seed content needs --content IMG; use --seed noise (seed: noise in a preset)", key: .seed)
+            }
+            settings.seed = .content
+        case let file:
+            paths.append(file)
+            settings.seed = .image(try read(file, .seed))
+        }
+
+        // Each layer's patches need a 3x3 neighbourhood at the finest phase.
+        let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+        let minimum = deepest.stride * 3
+        let (w, h) = inputs.finalSize
+        if min(w, h) < minimum {
+            throw JobError("the result would be \(w)x\(h), too small for \(deepest) (at least \(minimum)x\(minimum)); give a larger output-size or scale",
+                           key: p.outputSize != nil ? .outputSize : .scale)
+        }
+        if min(styleImage.width, styleImage.height) < minimum {
+            throw JobError("'\(style)' is \(styleImage.width)x\(styleImage.height), too small for \(deepest) (at least \(minimum)x\(minimum))", key: .style)
+        }
+
+        self.name = name
+        self.preset = p
+        self.inputs = inputs
+        self.settings = settings
+        self.output = output
+        self.inputPaths = paths
+        self.allowUnmatched = p.allowUnmatched ?? false
+        self.frames = p.frames
+        self.saveEvery = p.saveEvery ?? 10
+        self.printEvery = p.printEvery ?? 10
+        self.weights = p.weights
+    }
+
+    static func besidePath(_ image: String, ext: String) -> String {
+        URL(fileURLWithPath: image).deletingPathExtension().path + ext
+    }
+
+    /// NAME + ext beside `image` when it exists (named as short as the image was).
+    static func existingBeside(_ image: String, ext: String) -> String? {
+        let candidate = besidePath(image, ext: ext)
+        guard FileManager.default.fileExists(atPath: candidate) else { return nil }
+        if image.hasPrefix("/") { return candidate }
+        let dir = PresetPaths.directory(of: image)
+        let file = (candidate as NSString).lastPathComponent
+        return dir.isEmpty ? file : dir + "/" + file
+    }
+
+    /// The checks `Synthesis` makes before it starts, without a network: map shapes, layers,
+    /// and (unless `allowUnmatched`) that the style map has every class of the doodle.
+    public func validate() throws {
+        try Synthesis.validate(inputs, settings)
+        guard !allowUnmatched, let styleMap = inputs.styleMap, let targetMap = inputs.targetMap else { return }
+        let detected = SemanticMap.detect([MapPixels(image: styleMap, name: inputs.names.styleMap),
+                                           MapPixels(image: targetMap, name: inputs.names.targetMap)])
+        try checkMatched(target: detected[1], style: detected[0])
+    }
+
+    /// A digest of everything that decides the result's pixels: the contents of the input
+    /// files, the size, every render setting. Equal fingerprints give equal PNGs (on the same
+    /// machine and doodle build).
+    public func fingerprint() throws -> String {
+        var lines = ["doodle job fingerprint 1", "mode \(inputs.mode.rawValue)"]
+        let (w, h) = inputs.finalSize
+        lines.append("size \(w)x\(h)")
+        func file(_ role: String, _ path: String?) throws {
+            guard let path else { lines.append("\(role) none"); return }
+            lines.append("\(role) \(try SHA256.hexDigest(ofFile: path))")
+        }
+        try file("style", inputs.names.style)
+        try file("content", inputs.content != nil ? inputs.names.content : nil)
+        try file("style-map", inputs.styleMap != nil ? inputs.names.styleMap : nil)
+        try file("map", inputs.targetMap != nil ? inputs.names.targetMap : nil)
+        let s = settings
+        func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
+        lines.append("content-weight \(bits(s.contentWeight)) \(s.contentLayers.map(\.name))")
+        lines.append("style-weight \(bits(s.styleWeight)) \(s.styleLayers.map(\.name))")
+        lines.append("semantic-weight \(bits(s.semanticWeight)) smoothness \(bits(s.smoothness)) variety \(bits(s.variety))")
+        lines.append("iterations \(s.iterations) phases \(s.phases)")
+        switch s.seed {
+        case .noise: lines.append("seed noise \(bits(s.seedRange.lowerBound)):\(bits(s.seedRange.upperBound)) \(s.randomSeed)")
+        case .content: lines.append("seed content")
+        case .image: try file("seed", preset.seed)
+        }
+        lines.append("pooling \(s.pooling.rawValue) matcher \(s.matcher.rawValue)")
+        return SHA256.hexDigest(of: Array(lines.joined(separator: "\n").utf8))
+    }
+}
+
+// MARK: - Checking job files
+
+extension JobFile {
+    /// Every problem of every job, without rendering: missing fields and files, unreadable
+    /// images, sizes, map shapes, doodle classes the style map lacks, outputs written twice or
+    /// over an input. Each issue carries the `file:line` of the key at fault (or of the job).
+    public func check(overriding overrides: Preset? = nil) -> [PresetIssue] {
+        var issues: [PresetIssue] = []
+        var outputs: [String: (job: String, source: PresetSource?)] = [:]
+        for job in jobs {
+            let p = job.resolvedPreset(overriding: overrides)
+            func at(_ key: PresetKey?) -> PresetSource? {
+                guard let key, let source = p.sources[key], source.line != nil else { return job.source }
+                return source
+            }
+            let prefix = jobs.count > 1 ? "job '\(job.name)': " : ""
+            var missing = false
+            for key in [PresetKey.style, .styleMap, .map, .content, .seed, .weights] {
+                guard case .path(let path)? = p[key] else { continue }
+                if !FileManager.default.fileExists(atPath: path) {
+                    issues.append(PresetIssue("\(prefix)\(key.rawValue) '\(path)': no such file", at: at(key)))
+                    missing = true
+                }
+            }
+            if p.style == nil {
+                issues.append(PresetIssue("\(prefix)no style: give style: PAINTING (the painting to borrow from)", at: job.source))
+            }
+            if let output = p.output {
+                let id = PresetPaths.normalise(output.hasPrefix("/") ? output : FileManager.default.currentDirectoryPath + "/" + output)
+                if let other = outputs[id] {
+                    issues.append(PresetIssue("\(prefix)output '\(output)' is also written by job '\(other.job)'\(other.source?.line.map { " (line \($0))" } ?? ""); give each job its own output",
+                                              at: at(.output)))
+                } else {
+                    outputs[id] = (job.name, at(.output))
+                }
+            } else {
+                issues.append(PresetIssue("\(prefix)no output: give output: OUT.png", at: job.source))
+            }
+            guard !missing, p.style != nil, p.output != nil else { continue }
+            let resolved: ResolvedJob
+            do {
+                resolved = try ResolvedJob(name: job.name, preset: p)
+            } catch let error as JobError {
+                issues.append(PresetIssue(prefix + error.description, at: at(error.key)))
+                continue
+            } catch {
+                issues.append(PresetIssue(prefix + "\(error)", at: job.source))
+                continue
+            }
+            if resolved.inputPaths.contains(where: { isSameFile($0, resolved.output) }) {
+                issues.append(PresetIssue("\(prefix)output '\(resolved.output)' is one of the inputs; choose another output", at: at(.output)))
+            }
+            do {
+                try resolved.validate()
+            } catch let error as UnmatchedClassError {
+                for line in error.description.split(separator: "\n") {
+                    issues.append(PresetIssue(prefix + String(line), at: at(p.map != nil ? .map : .style)))
+                }
+            } catch {
+                issues.append(PresetIssue(prefix + "\(error)", at: at(p.styleMap != nil ? .styleMap : nil)))
+            }
+        }
+        return issues
+    }
+}
+
+/// Whether two paths name the same file (same absolute path, or the same inode).
+func isSameFile(_ a: String, _ b: String) -> Bool {
+    let cwd = FileManager.default.currentDirectoryPath
+    func absolute(_ p: String) -> String { PresetPaths.normalise(p.hasPrefix("/") ? p : cwd + "/" + p) }
+    if absolute(a) == absolute(b) { return true }
+    var sa = stat(), sb = stat()
+    guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+}

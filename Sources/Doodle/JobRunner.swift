@@ -1,0 +1,260 @@
+import Dispatch
+import Foundation
+import Net
+import Patches
+
+/// `doodle score`'s figures for a finished doodle, kept short: the patch-class fraction per
+/// layer and the area-weighted ΔE.
+public struct JobScore: Codable, Sendable, Equatable {
+    /// `conv3_1` -> fraction of patches whose nearest style patch has the doodle's class.
+    public var layers: [String: Double]
+    /// Area-weighted mean CIE76 ΔE of the region colours.
+    public var deltaE: Double
+
+    public init(layers: [String: Double], deltaE: Double) {
+        self.layers = layers
+        self.deltaE = deltaE
+    }
+
+    public init(_ score: DoodleScore) {
+        var layers: [String: Double] = [:]
+        for l in score.layers { layers[l.layer.name] = (l.fraction * 10_000).rounded() / 10_000 }
+        self.init(layers: layers, deltaE: score.deltaE.isFinite ? (score.deltaE * 100).rounded() / 100 : 0)
+    }
+}
+
+/// What `doodle run` keeps beside a finished output, as `OUT.png.json`: the fingerprint of the
+/// inputs and settings it was rendered from and the SHA-256 of the PNG written. A job whose
+/// record matches (and whose PNG is unchanged) is up to date.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var format = 1
+    /// `ResolvedJob.fingerprint()`.
+    public var fingerprint: String
+    /// SHA-256 of the PNG as written.
+    public var outputSHA256: String
+    public var seconds: Double
+    public var score: JobScore?
+    /// The resolved preset as YAML, for people.
+    public var settings: String
+
+    public init(fingerprint: String, outputSHA256: String, seconds: Double, score: JobScore?, settings: String) {
+        self.fingerprint = fingerprint
+        self.outputSHA256 = outputSHA256
+        self.seconds = seconds
+        self.score = score
+        self.settings = settings
+    }
+
+    /// `OUT.png.json`.
+    public static func path(for output: String) -> String { output + ".json" }
+
+    /// The record beside `output`, or nil when there is none or it cannot be read.
+    public static func read(for output: String) -> JobRecord? {
+        guard let data = FileManager.default.contents(atPath: path(for: output)) else { return nil }
+        return try? JSONDecoder().decode(JobRecord.self, from: data)
+    }
+
+    public func write(for output: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.path(for: output)), options: .atomic)
+    }
+}
+
+/// The outcome of one job of `doodle run`.
+public struct JobResult: Sendable {
+    public enum Status: String, Sendable { case done, skipped, failed }
+    public var name: String
+    public var status: Status
+    public var seconds: Double
+    public var output: String?
+    /// Why it failed (one line).
+    public var error: String?
+    public var score: JobScore?
+    /// Stopped by `shouldStop` (the image so far was written, no record).
+    public var interrupted = false
+
+    public init(name: String, status: Status, seconds: Double, output: String? = nil, error: String? = nil,
+                score: JobScore? = nil, interrupted: Bool = false) {
+        self.name = name
+        self.status = status
+        self.seconds = seconds
+        self.output = output
+        self.error = error
+        self.score = score
+        self.interrupted = interrupted
+    }
+}
+
+/// What a render reports while it runs.
+public enum JobEvent {
+    /// The synthesis is set up; `phases` will run.
+    case started(ResolvedJob, phases: Int)
+    case synthesis(SynthesisEvent)
+    /// Writing a frame failed (the render goes on; reported once).
+    case frameFailed(Error)
+}
+
+/// Renders jobs one after another, sharing the network between them.
+public final class JobRunner {
+    /// Render even when the output is up to date.
+    public var force = false
+    /// Score doodle jobs (those with maps) after rendering (`doodle score`'s figures).
+    public var score = false
+    /// Weights file for every job (over the jobs' `weights`; default `WeightStore`'s).
+    public var weightsPath: String?
+    /// Create an output's missing folders (else a missing folder is an error).
+    public var createOutputFolders = true
+    /// Write `OUT.png.json` beside each finished output.
+    public var writeRecords = true
+
+    private var loadedWeights: [String: VGG19Weights] = [:]
+    private var networks: [String: VGG19] = [:]
+
+    public init() {}
+
+    public struct Rendered {
+        public let image: Image
+        /// Stopped by `shouldStop`; the image so far was written.
+        public let stopped: Bool
+        public let seconds: Double
+        public let synthesis: Synthesis
+    }
+
+    /// Checks the output, loads the network, renders and writes the PNG (also when stopped).
+    /// Throws one-line errors (`JobError`, `ImageError`, `RenderError`, `UnmatchedClassError`...).
+    public func render(_ job: ResolvedJob, events: (JobEvent) -> Void = { _ in },
+                       shouldStop: () -> Bool = { false }) throws -> Rendered {
+        try prepareOutput(job)
+        if !job.allowUnmatched { try job.validate() }
+        let network = try self.network(for: job.weights, pooling: job.settings.pooling)
+        if let frames = job.frames {
+            do {
+                try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true)
+            } catch {
+                throw JobError("cannot create the frames folder '\(frames)': \(error.localizedDescription)", key: .frames)
+            }
+        }
+        let synthesis = try Synthesis(network: network, inputs: job.inputs, settings: job.settings,
+                                      allowUnmatched: job.allowUnmatched)
+        events(.started(job, phases: synthesis.phasePlan().count))
+        let start = DispatchTime.now().uptimeNanoseconds
+        var frameFailed = false
+        let (image, stopped) = synthesis.run(events: { event in
+            if let frames = job.frames, case .iteration(let r) = event, r.iteration % job.saveEvery == 0, !frameFailed {
+                let name = String(format: "%@/frame-p%d-i%03d.png", frames, r.phase.index + 1, r.iteration)
+                do { try r.image.writePNG(to: name, protecting: job.inputPaths) } catch {
+                    frameFailed = true
+                    events(.frameFailed(error))
+                }
+            }
+            events(.synthesis(event))
+        }, shouldStop: shouldStop)
+        try image.writePNG(to: job.output, protecting: job.inputPaths)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Rendered(image: image, stopped: stopped, seconds: seconds, synthesis: synthesis)
+    }
+
+    /// The record beside the output when the output is up to date: the record's fingerprint is
+    /// `fingerprint` and the PNG is the one it describes.
+    public func upToDateRecord(_ job: ResolvedJob, fingerprint: String) -> JobRecord? {
+        guard let record = JobRecord.read(for: job.output), record.format == 1, record.fingerprint == fingerprint,
+              let sha = try? SHA256.hexDigest(ofFile: job.output), sha == record.outputSHA256 else { return nil }
+        return record
+    }
+
+    /// Resolves, skips when up to date (unless `force`), renders, scores, records. Never
+    /// throws: a failure is a `.failed` result with its message.
+    public func run(_ job: RenderJob, overriding overrides: Preset? = nil, events: (JobEvent) -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) -> JobResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        let preset = job.resolvedPreset(overriding: overrides)
+        let output = preset.output
+        func failed(_ error: Error) -> JobResult {
+            var message = Self.oneLine(error)
+            // Where in the job file the value at fault was written.
+            if let key = (error as? JobError)?.key,
+               let source = [preset.sources[key], job.source].compactMap({ $0 }).first(where: { $0.line != nil }) {
+                message = "\(source): \(message)"
+            }
+            return JobResult(name: job.name, status: .failed, seconds: elapsed(), output: output, error: message)
+        }
+        do {
+            let resolved = try job.resolve(overriding: overrides)
+            let fingerprint = try resolved.fingerprint()
+            if !force, let record = upToDateRecord(resolved, fingerprint: fingerprint) {
+                return JobResult(name: job.name, status: .skipped, seconds: elapsed(), output: resolved.output,
+                                 score: record.score)
+            }
+            let rendered = try render(resolved, events: events, shouldStop: shouldStop)
+            if rendered.stopped {
+                try? FileManager.default.removeItem(atPath: JobRecord.path(for: resolved.output))
+                return JobResult(name: job.name, status: .failed, seconds: elapsed(), output: resolved.output,
+                                 error: "interrupted: wrote the image so far to \(resolved.output)", interrupted: true)
+            }
+            var score: JobScore? = nil
+            if self.score, let styleMap = resolved.inputs.styleMap, let targetMap = resolved.inputs.targetMap {
+                let names = ScoreNames(output: resolved.output, style: resolved.inputs.names.style,
+                                       styleMap: resolved.inputs.names.styleMap, targetMap: resolved.inputs.names.targetMap)
+                // The PNG as written (8-bit), as `doodle score` would read it.
+                let written = (try? Image.read(from: resolved.output)) ?? rendered.image.clamped()
+                if let scorer = try? DoodleScorer(output: written, style: resolved.inputs.style,
+                                                  styleMap: styleMap, targetMap: targetMap, names: names) {
+                    score = JobScore(scorer.run(network: try network(for: resolved.weights, pooling: .average)))
+                }
+            }
+            if writeRecords {
+                let record = JobRecord(fingerprint: fingerprint, outputSHA256: try SHA256.hexDigest(ofFile: resolved.output),
+                                       seconds: rendered.seconds, score: score,
+                                       settings: resolved.preset.yaml(relativeTo: PresetPaths.directory(of: resolved.output)))
+                do { try record.write(for: resolved.output) } catch {
+                    throw JobError("cannot write '\(JobRecord.path(for: resolved.output))': \(error.localizedDescription)")
+                }
+            }
+            return JobResult(name: job.name, status: .done, seconds: elapsed(), output: resolved.output, score: score)
+        } catch {
+            return failed(error)
+        }
+    }
+
+    /// The output's folder exists (or is created), the output is not a folder nor an input.
+    func prepareOutput(_ job: ResolvedJob) throws {
+        let output = job.output
+        let dir = PresetPaths.directory(of: output)
+        var isDir: ObjCBool = false
+        if !dir.isEmpty && !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
+            guard createOutputFolders, !FileManager.default.fileExists(atPath: dir) else {
+                throw JobError("cannot write '\(output)': directory '\(dir)' does not exist", key: .output)
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw JobError("cannot create the folder '\(dir)' for '\(output)': \(error.localizedDescription)", key: .output)
+            }
+        }
+        if job.inputPaths.contains(where: { isSameFile($0, output) }) {
+            throw JobError("refusing to write '\(output)': it is one of the inputs; choose another --output", key: .output)
+        }
+    }
+
+    /// The network for a weights file and pooling, loaded once.
+    public func network(for jobWeights: String?, pooling: Pooling2x2.Kind) throws -> VGG19 {
+        let path = weightsPath ?? jobWeights ?? WeightStore().defaultWeightsPath
+        let key = "\(pooling.rawValue) \(path)"
+        if let network = networks[key] { return network }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JobError("'\(path)': no weights file; run scripts/setup", key: .weights)
+        }
+        let weights = try loadedWeights[path] ?? VGG19Weights.load(path: path)
+        loadedWeights[path] = weights
+        let network = VGG19(weights: weights, pooling: pooling)
+        networks[key] = network
+        return network
+    }
+
+    /// An error as one line (several lines joined with `; `).
+    public static func oneLine(_ error: Error) -> String {
+        "\(error)".split(separator: "\n").joined(separator: "; ")
+    }
+}
