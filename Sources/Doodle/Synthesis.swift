@@ -42,6 +42,7 @@ public final class Synthesis {
         var current: Image? = nil
         var rng = SplitMix64(seed: settings.randomSeed)
         var secondsPerCostUnit: Double? = nil
+        var previous: [StyleLoss] = []
         for (index, size) in plan.enumerated() {
             let phase = PhaseInfo(index: index, count: plan.count, width: size.width, height: size.height,
                                   styleWidth: size.styleWidth, styleHeight: size.styleHeight)
@@ -50,6 +51,8 @@ public final class Synthesis {
                 ?? initialSeed(width: size.width, height: size.height, rng: &rng)
             let setupStart = DispatchTime.now().uptimeNanoseconds
             let objective = makeObjective(phase: phase)
+            warmStart(objective.styleLosses, from: previous)
+            previous = objective.styleLosses
             timing.setup += Double(DispatchTime.now().uptimeNanoseconds - setupStart) / 1e9
             var x = seed.pixels
             let minimizer = LBFGSBMinimizer(count: x.count, lower: 0, upper: 255,
@@ -126,6 +129,18 @@ public final class Synthesis {
         settings = next
         objective.apply(settings)
         if !changes.isEmpty { events(.settingsChanged(changes.joined(separator: ", "), fromIteration: iteration + 1)) }
+    }
+
+    /// Each layer's matches of the previous phase, mapped onto this phase's patch grids.
+    private func warmStart(_ losses: [StyleLoss], from previous: [StyleLoss]) {
+        for loss in losses {
+            guard let old = previous.first(where: { $0.layer == loss.layer }), !old.matches.isEmpty else { continue }
+            let upsampled = MatchUpsampling.upsample(
+                old.matches,
+                from: (old.target.height, old.target.width, old.style.height, old.style.width),
+                to: (loss.target.height, loss.target.width, loss.style.height, loss.style.width))
+            loss.seed(matches: upsampled)
+        }
     }
 
     // MARK: - Planning

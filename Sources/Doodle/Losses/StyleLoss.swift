@@ -27,6 +27,13 @@ public final class StyleLoss {
         patchGradient = [Float](repeating: 0, count: target.count * style.featureDimension)
     }
 
+    /// Starts the search from these matches (e.g. the previous phase's, upsampled), for
+    /// matchers that warm-start.
+    public func seed(matches initial: [Int32]) {
+        guard initial.count == target.count else { return }
+        matches = initial
+    }
+
     /// Matches the patches of `features` (`[C, h, w]`, this layer of the current image) and
     /// returns the loss with its gradient with respect to `features`.
     public func evaluate(features: Tensor, timing: inout StageTiming) -> (loss: Double, gradient: Tensor) {
