@@ -186,7 +186,7 @@ extension ResolvedJob {
         case .content: lines.append("seed content")
         case .image: try file("seed", preset.seed)
         }
-        lines.append("pooling \(s.pooling.rawValue) matcher \(s.matcher.rawValue)")
+        lines.append("pooling \(s.pooling.rawValue) matcher \(s.matcher.rawValue) map-encoding \(s.mapEncoding.rawValue)")
         return SHA256.hexDigest(of: Array(lines.joined(separator: "\n").utf8))
     }
 }

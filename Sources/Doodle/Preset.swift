@@ -101,6 +101,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
     case randomSeed = "random-seed"
     case pooling
     case matcher
+    case mapEncoding = "map-encoding"
     // Reporting.
     case printEvery = "print-every"
     case frames
@@ -143,6 +144,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         case .randomSeed: return "integer 0...18446744073709551615"
         case .pooling: return "average or max"
         case .matcher: return MatcherKind.allCases.map(\.rawValue).joined(separator: " or ")
+        case .mapEncoding: return RenderSettings.MapEncoding.allCases.map(\.rawValue).joined(separator: " or ")
         case .printEvery: return "integer >= 0"
         case .saveEvery: return "integer >= 1"
         }
@@ -175,6 +177,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         case .randomSeed: return "Random seed: the same inputs and seed give the same PNG."
         case .pooling: return "Pooling in VGG19: average or max."
         case .matcher: return "Patch search: \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", ")) (default \(MatcherKind.default.rawValue))."
+        case .mapEncoding: return "How the map enters the network: classes (one channel each) or colours."
         case .printEvery: return "Print progress every N iterations (0 = only phases)."
         case .frames: return "Folder for intermediate PNGs."
         case .saveEvery: return "Write a frame every N iterations (with frames)."
@@ -394,6 +397,10 @@ public struct Preset: Sendable, Equatable {
         get { text(.matcher).flatMap(MatcherKind.init(rawValue:)) }
         set { self[.matcher] = newValue.map { .text($0.rawValue) } }
     }
+    public var mapEncoding: RenderSettings.MapEncoding? {
+        get { text(.mapEncoding).flatMap(RenderSettings.MapEncoding.init(rawValue:)) }
+        set { self[.mapEncoding] = newValue.map { .text($0.rawValue) } }
+    }
     public var printEvery: Int? {
         get { integer(.printEvery) }
         set { self[.printEvery] = newValue.map { .integer($0) } }
@@ -432,6 +439,7 @@ public struct Preset: Sendable, Equatable {
         s.randomSeed = p.randomSeed!
         s.pooling = p.pooling!
         s.matcher = p.matcher ?? .default
+        s.mapEncoding = p.mapEncoding ?? .oneHot
         return s
     }
 
@@ -456,6 +464,7 @@ public struct Preset: Sendable, Equatable {
         randomSeed = settings.randomSeed
         pooling = settings.pooling
         matcher = settings.matcher
+        mapEncoding = settings.mapEncoding
     }
 
     // MARK: - Checks

@@ -118,6 +118,12 @@ public enum PresetValueParser {
                 throw Problem(message: "\(label) '\(text)' must be average or max")
             }
             return .text(text)
+        case .mapEncoding:
+            let text = try scalar(raw, label, example: "classes")
+            guard RenderSettings.MapEncoding(rawValue: text) != nil else {
+                throw Problem(message: "\(label) '\(text)' must be classes or colours")
+            }
+            return .text(text)
         case .matcher:
             let text = try scalar(raw, label, example: MatcherKind.default.rawValue)
             guard MatcherKind(rawValue: text) != nil else {

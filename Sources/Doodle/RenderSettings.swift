@@ -19,6 +19,15 @@ public struct RenderSettings: Sendable, Equatable {
     public var randomSeed: UInt64 = 0
     public var pooling: Pooling2x2.Kind = .average
     public var matcher: MatcherKind = .default
+    /// How the map enters the network beside the features (see README, "Semantic maps").
+    public var mapEncoding: MapEncoding = .oneHot
+
+    public enum MapEncoding: String, Sendable, CaseIterable {
+        /// One channel per class, holding the fraction of the cell that class covers.
+        case oneHot = "classes"
+        /// The class colours (0...1), as neural-doodle feeds its maps.
+        case colours
+    }
 
     public enum Seed: Sendable, Equatable {
         case noise

@@ -196,10 +196,10 @@ public final class Synthesis {
         var styleLosses: [StyleLoss] = []
         for layer in settings.styleLayers {
             let features = styleFeatures[layer]!
-            let styleMap = maps?.style.downsampled(toWidth: features.width, height: features.height)
+            let styleMap = maps.map { mapChannels($0.style, width: features.width, height: features.height) }
             let bank = PatchBank(features: features, map: styleMap, mapWeight: settings.semanticWeight)
             let size = (phase.height / layer.stride, phase.width / layer.stride)
-            let targetMap = maps?.target.downsampled(toWidth: size.1, height: size.0)
+            let targetMap = maps.map { mapChannels($0.target, width: size.1, height: size.0) }
             styleLosses.append(StyleLoss(layer: layer, weight: settings.styleWeight, style: bank, targetSize: size,
                                          targetMap: targetMap,
                                          matcher: settings.matcher.make(style: bank, variety: settings.variety)))
@@ -214,6 +214,22 @@ public final class Synthesis {
         }
         return Objective(network: network, width: phase.width, height: phase.height, styleLosses: styleLosses,
                          contentLosses: contentLosses, smoothness: Smoothness(weight: settings.smoothness))
+    }
+
+    /// The map as channels beside the features at a layer's size: one channel per class
+    /// (area fractions), or the class colours mixed by those fractions.
+    private func mapChannels(_ map: SemanticMap, width: Int, height: Int) -> Tensor {
+        let fractions = map.downsampled(toWidth: width, height: height)
+        guard settings.mapEncoding == .colours else { return fractions }
+        let plane = width * height
+        var colours = Tensor(zeros: [3, height, width])
+        for (k, mapClass) in map.palette.classes.enumerated() {
+            for c in 0..<3 {
+                let value = mapClass.colour[c] / 255
+                for i in 0..<plane { colours.data[c * plane + i] += value * fractions.data[k * plane + i] }
+            }
+        }
+        return colours
     }
 
     static func validate(_ inputs: RenderInputs, _ settings: RenderSettings) throws {

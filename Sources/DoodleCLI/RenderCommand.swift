@@ -47,6 +47,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Pooling in VGG19: average or max\(byDefault(.pooling))") var pooling: String?
     @Option(help: "Patch search: \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", ")) (default \(MatcherKind.default.rawValue)).")
     var matcher: String?
+    @Option(help: "How the map enters the network: classes (one channel each) or colours\(byDefault(.mapEncoding))") var mapEncoding: String?
     @Option(help: "Print progress every N iterations (0 = only phases)\(byDefault(.printEvery))") var printEvery: Int?
     @Option(help: "Folder for intermediate PNGs.") var frames: String?
     @Option(help: "Write a frame every N iterations (with --frames)\(byDefault(.saveEvery))") var saveEvery: Int?
@@ -96,6 +97,7 @@ struct RenderCommand: ParsableCommand {
         try put(.randomSeed, randomSeed.map(PresetValue.unsigned))
         try put(.pooling, pooling)
         try put(.matcher, matcher)
+        try put(.mapEncoding, mapEncoding)
         try put(.printEvery, printEvery.map(PresetValue.integer))
         try put(.frames, frames)
         try put(.saveEvery, saveEvery.map(PresetValue.integer))

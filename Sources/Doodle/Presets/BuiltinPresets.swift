@@ -31,6 +31,7 @@ extension Preset {
             random-seed: 0
             pooling: average
             matcher: \(MatcherKind.default.rawValue)
+            map-encoding: classes
             print-every: 10
             save-every: 10
             """),
