@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Patches", dependencies: ["Net"]),
         .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB",
                                                .product(name: "Yams", package: "Yams")]),
-        .target(name: "TUI", dependencies: ["Doodle", "CNcurses"]),
+        .target(name: "TUI", dependencies: ["Net", "Patches", "Doodle", "CNcurses"]),
         .executableTarget(name: "DoodleCLI", dependencies: [
             "Net", "Patches", "Doodle", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -36,5 +36,7 @@ let package = Package(
         .testTarget(name: "DoodleTests", dependencies: ["Doodle"]),
         // Runs the built `doodle` binary as a user would (exit codes, messages, files).
         .testTarget(name: "CLITests", dependencies: ["Doodle"]),
+        // Model and screen tests of the terminal studio (the screen ones drive tmux).
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Doodle"]),
     ]
 )

@@ -32,6 +32,11 @@ public final class Synthesis {
         } else {
             maps = nil
         }
+        if phasePlan().isEmpty {
+            let (w, h) = inputs.finalSize
+            let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max()!
+            throw RenderError("a \(w)x\(h) result (style \(inputs.style.width)x\(inputs.style.height)) is too small for \(deepest): it needs at least \(deepest.stride * 3) pixels each way; give a larger --output-size or shallower layers")
+        }
     }
 
     /// Runs every phase. `shouldStop` is asked before each evaluation; when it says yes the
@@ -62,29 +67,42 @@ public final class Synthesis {
             let phaseStart = DispatchTime.now().uptimeNanoseconds
             var phaseStages = StageTiming()
             var stopped = false
-            _ = minimizer.minimize(x: &x) { pixels, gradient in
-                if shouldStop() {
-                    stopped = true
-                    return nil
+            // L-BFGS-B stops early when the objective changes under it (a live weight change)
+            // or when float32 noise defeats its line search; both times it restarts from the
+            // best image so far with a fresh history, until the budget is spent or a restart
+            // makes no headway.
+            while iteration < settings.iterations && !stopped {
+                let firstOfRun = iteration
+                var restartForSettings = false
+                minimizer.options.maxEvaluations = settings.iterations - iteration
+                _ = minimizer.minimize(x: &x) { pixels, gradient in
+                    if shouldStop() {
+                        stopped = true
+                        return nil
+                    }
+                    if iteration > firstOfRun && hasPendingSettings {
+                        restartForSettings = true
+                        return nil
+                    }
+                    applyPendingSettings(to: objective, iteration: iteration, events: events)
+                    var stage = StageTiming()
+                    let (losses, grad) = objective.evaluate(pixels, timing: &stage)
+                    gradient = grad
+                    iteration += 1
+                    evaluations += 1
+                    phaseStages = phaseStages + stage
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9
+                    let perIteration = elapsed / Double(iteration)
+                    secondsPerCostUnit = perIteration / Double(size.width * size.height)
+                    let eta = remainingSeconds(plan: plan, phase: index, iteration: iteration,
+                                               perIteration: perIteration, secondsPerCostUnit: secondsPerCostUnit!)
+                    events(.iteration(IterationReport(
+                        phase: phase, iteration: iteration, iterations: settings.iterations, losses: losses,
+                        secondsPerIteration: perIteration, eta: eta, timing: stage,
+                        image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
+                    return Float(losses.total)
                 }
-                applyPendingSettings(to: objective, iteration: iteration, events: events)
-                var stage = StageTiming()
-                let (losses, grad) = objective.evaluate(pixels, timing: &stage)
-                gradient = grad
-                iteration += 1
-                evaluations += 1
-                phaseStages = phaseStages + stage
-                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9
-                let perIteration = elapsed / Double(iteration)
-                let cost = Double(size.width * size.height)
-                secondsPerCostUnit = perIteration / cost
-                let eta = remainingSeconds(plan: plan, phase: index, iteration: iteration,
-                                           perIteration: perIteration, secondsPerCostUnit: secondsPerCostUnit!)
-                events(.iteration(IterationReport(
-                    phase: phase, iteration: iteration, iterations: settings.iterations, losses: losses,
-                    secondsPerIteration: perIteration, eta: eta, timing: stage,
-                    image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
-                return Float(losses.total)
+                if !restartForSettings && iteration - firstOfRun < 3 { break }
             }
             phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9 - phaseStages.total
             timing = timing + phaseStages
@@ -93,7 +111,7 @@ public final class Synthesis {
             events(.phaseFinished(phase, result))
             if stopped { return (result, true) }
         }
-        return (current!, false)
+        return (current ?? inputs.style, false)
     }
 
     /// Changes the settings of a running render from any thread. The style and content
@@ -105,6 +123,12 @@ public final class Synthesis {
         var next = pendingSettings ?? settings
         change(&next)
         pendingSettings = next
+    }
+
+    private var hasPendingSettings: Bool {
+        pendingLock.lock()
+        defer { pendingLock.unlock() }
+        return pendingSettings != nil && pendingSettings != settings
     }
 
     private func takePendingSettings() -> RenderSettings? {

@@ -6,7 +6,8 @@ struct DoodleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doodle",
         abstract: "Turn two-bit doodles into paintings (semantic style transfer on VGG19).",
-        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self, ScoreCommand.self, MapCommand.self])
+        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self, ScoreCommand.self, MapCommand.self,
+                      RunCommand.self, CheckCommand.self, PresetsCommand.self, TUICommand.self])
 }
 
 /// A mistake the user can fix: printed as one line, exit code 2.

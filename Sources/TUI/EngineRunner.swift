@@ -1,0 +1,264 @@
+import Doodle
+import Foundation
+import Net
+import Patches
+
+/// What a run reports to the studio (on the runner's thread; the inbox carries it to the UI).
+public enum RunnerEvent: Sendable {
+    /// A setup step ("loading VGG19 weights").
+    case preparing(String)
+    /// The engine accepted the inputs: this many phases (too small ones are dropped).
+    case started(phases: Int, width: Int, height: Int)
+    case phaseStarted(PhaseProgress)
+    case iteration(IterationProgress)
+    case phaseFinished(PhaseProgress, Image)
+    /// Settings changed by `adjust` took effect (the engine's `.settingsChanged`).
+    case settingsChanged(String, fromIteration: Int)
+    /// The engine is waiting before its next evaluation.
+    case paused
+    case resumed
+    case finished(Image, stopped: Bool, evaluations: Int, seconds: Double)
+    case failed(String)
+}
+
+/// A phase as the studio shows it (the engine's `PhaseInfo`).
+public struct PhaseProgress: Sendable, Equatable {
+    public var index: Int, count: Int, width: Int, height: Int, styleWidth: Int, styleHeight: Int
+    public init(index: Int, count: Int, width: Int, height: Int, styleWidth: Int, styleHeight: Int) {
+        self.index = index; self.count = count; self.width = width; self.height = height
+        self.styleWidth = styleWidth; self.styleHeight = styleHeight
+    }
+    public init(_ p: PhaseInfo) {
+        self.init(index: p.index, count: p.count, width: p.width, height: p.height, styleWidth: p.styleWidth, styleHeight: p.styleHeight)
+    }
+}
+
+/// One evaluation as the studio shows it (the engine's `IterationReport`).
+public struct IterationProgress: Sendable {
+    public var phase: PhaseProgress
+    /// 1-based within the phase.
+    public var iteration: Int
+    public var iterations: Int
+    /// Weighted style loss per layer name ("conv3_1").
+    public var styleLosses: [String: Double]
+    public var content: Double
+    public var smoothness: Double
+    public var total: Double { styleLosses.values.reduce(0, +) + content + smoothness }
+    public var secondsPerIteration: Double
+    /// Seconds left for the whole render.
+    public var eta: Double
+    public var image: Image
+
+    public init(phase: PhaseProgress, iteration: Int, iterations: Int, styleLosses: [String: Double], content: Double,
+                smoothness: Double, secondsPerIteration: Double, eta: Double, image: Image) {
+        self.phase = phase; self.iteration = iteration; self.iterations = iterations; self.styleLosses = styleLosses
+        self.content = content; self.smoothness = smoothness; self.secondsPerIteration = secondsPerIteration
+        self.eta = eta; self.image = image
+    }
+
+    public init(_ r: IterationReport) {
+        self.init(phase: PhaseProgress(r.phase), iteration: r.iteration, iterations: r.iterations, styleLosses: r.losses.style,
+                  content: r.losses.content, smoothness: r.losses.smoothness, secondsPerIteration: r.secondsPerIteration,
+                  eta: r.eta, image: r.image)
+    }
+}
+
+extension RunnerEvent {
+    /// The studio's form of an engine event.
+    public init(_ event: SynthesisEvent) {
+        switch event {
+        case .phaseStarted(let p): self = .phaseStarted(PhaseProgress(p))
+        case .iteration(let r): self = .iteration(IterationProgress(r))
+        case .phaseFinished(let p, let image): self = .phaseFinished(PhaseProgress(p), image)
+        case .settingsChanged(let text, let iteration): self = .settingsChanged(text, fromIteration: iteration)
+        }
+    }
+}
+
+/// Everything a run needs.
+public struct RunRequest: Sendable {
+    public var inputs: RenderInputs
+    public var settings: RenderSettings
+    public var allowUnmatched: Bool
+    public var weightsPath: String
+    public init(inputs: RenderInputs, settings: RenderSettings, allowUnmatched: Bool, weightsPath: String) {
+        self.inputs = inputs
+        self.settings = settings
+        self.allowUnmatched = allowUnmatched
+        self.weightsPath = weightsPath
+    }
+}
+
+/// A run the studio can steer. All calls come from the UI thread and return at once.
+public protocol RenderRun: AnyObject {
+    func start()
+    func pause()
+    func resume()
+    func stop()
+    /// New live settings (weights, smoothness, variety): `Synthesis.adjust`.
+    func adjust(_ settings: RenderSettings)
+}
+
+/// Makes a run that reports through `post`.
+public typealias RenderRunFactory = (RunRequest, @escaping @Sendable (RunnerEvent) -> Void) -> RenderRun
+
+/// Messages for the UI loop: engine events and the results of background work.
+public enum StudioMessage: Sendable {
+    case runner(run: Int, RunnerEvent)
+    case written(path: String, final: Bool, detail: String, error: String?)
+    case weightsLoaded(seconds: Double)
+    case weightsFailed(String)
+    /// The image under the file chooser's cursor.
+    case preview(path: String, image: Image?, error: String?)
+}
+
+/// A locked queue from any thread to the UI loop, which drains it between key presses.
+public final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [StudioMessage] = []
+    public init() {}
+
+    public func post(_ message: StudioMessage) {
+        lock.lock()
+        messages.append(message)
+        lock.unlock()
+    }
+
+    public func drain() -> [StudioMessage] {
+        lock.lock()
+        defer { lock.unlock() }
+        let out = messages
+        messages.removeAll(keepingCapacity: true)
+        return out
+    }
+}
+
+/// VGG19 loaded once and kept: one network per pooling kind (a network is used by one run at
+/// a time; the studio runs one at a time).
+public final class NetworkCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var weights: (path: String, value: VGG19Weights)?
+    private var networks: [String: VGG19] = [:]
+    public init() {}
+
+    public var isLoaded: Bool { lock.lock(); defer { lock.unlock() }; return weights != nil }
+
+    /// Loads the weights if needed (blocking; other callers wait).
+    public func network(weightsPath: String, pooling: Pooling2x2.Kind) throws -> VGG19 {
+        lock.lock()
+        defer { lock.unlock() }
+        if weights?.path != weightsPath {
+            guard FileManager.default.fileExists(atPath: weightsPath) else {
+                throw RenderError("'\(weightsPath)': no weights file; run scripts/setup")
+            }
+            weights = (weightsPath, try VGG19Weights.load(path: weightsPath))
+            networks = [:]
+        }
+        if let n = networks[pooling.rawValue] { return n }
+        let n = VGG19(weights: weights!.value, pooling: pooling)
+        networks[pooling.rawValue] = n
+        return n
+    }
+}
+
+/// The real engine on its own thread. Pause makes `shouldStop` wait on a condition (the UI
+/// keeps answering); stop makes it return true, and the engine returns its image at once.
+public final class EngineRunner: RenderRun, @unchecked Sendable {
+    private let request: RunRequest
+    private let networks: NetworkCache
+    private let post: @Sendable (RunnerEvent) -> Void
+    private let condition = NSCondition()
+    private var paused = false
+    private var stopRequested = false
+    private var synthesis: Synthesis?
+    private var latestSettings: RenderSettings
+
+    public init(request: RunRequest, networks: NetworkCache, post: @escaping @Sendable (RunnerEvent) -> Void) {
+        self.request = request
+        self.networks = networks
+        self.post = post
+        latestSettings = request.settings
+    }
+
+    public func start() {
+        let thread = Thread { [self] in main() }
+        thread.name = "doodle-engine"
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    public func pause() {
+        condition.lock(); paused = true; condition.unlock()
+    }
+
+    public func resume() {
+        condition.lock(); paused = false; condition.broadcast(); condition.unlock()
+    }
+
+    public func stop() {
+        condition.lock(); stopRequested = true; condition.broadcast(); condition.unlock()
+    }
+
+    public func adjust(_ settings: RenderSettings) {
+        condition.lock()
+        latestSettings = settings
+        let running = synthesis
+        condition.unlock()
+        running?.adjust { s in
+            s.contentWeight = settings.contentWeight
+            s.styleWeight = settings.styleWeight
+            s.semanticWeight = settings.semanticWeight
+            s.smoothness = settings.smoothness
+            s.variety = settings.variety
+        }
+    }
+
+    private func main() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            if !networks.isLoaded { post(.preparing("loading the VGG19 weights")) }
+            let network = try networks.network(weightsPath: request.weightsPath, pooling: request.settings.pooling)
+            condition.lock()
+            let settings = latestSettings
+            condition.unlock()
+            let synthesis = try Synthesis(network: network, inputs: request.inputs, settings: settings,
+                                          allowUnmatched: request.allowUnmatched)
+            let plan = synthesis.phasePlan()
+            guard let last = plan.last else {
+                let deepest = (settings.styleLayers + (request.inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+                let (w, h) = request.inputs.finalSize
+                throw RenderError("\(w)x\(h) is too small for \(deepest.name): the output and the style need at least \(deepest.stride * 3) pixels each way")
+            }
+            condition.lock()
+            self.synthesis = synthesis
+            let changed = latestSettings != settings
+            condition.unlock()
+            if changed { adjust(latestSettings) }
+            post(.started(phases: plan.count, width: last.width, height: last.height))
+            let result = synthesis.run(events: { [post] event in post(RunnerEvent(event)) },
+                                       shouldStop: { [self] in checkpoint() })
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            post(.finished(result.image, stopped: result.stopped, evaluations: synthesis.evaluations, seconds: seconds))
+        } catch {
+            post(.failed("\(error)"))
+        }
+    }
+
+    /// Before each evaluation: waits while paused; true when asked to stop.
+    private func checkpoint() -> Bool {
+        condition.lock()
+        guard paused && !stopRequested else {
+            let stop = stopRequested
+            condition.unlock()
+            return stop
+        }
+        condition.unlock()
+        post(.paused)
+        condition.lock()
+        while paused && !stopRequested { condition.wait() }
+        let stop = stopRequested
+        condition.unlock()
+        if !stop { post(.resumed) }
+        return stop
+    }
+}

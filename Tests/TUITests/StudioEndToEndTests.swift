@@ -1,0 +1,277 @@
+import Doodle
+import Foundation
+import XCTest
+
+/// `doodle tui` driven as a user would, in a detached tmux session: keys in with send-keys,
+/// the screen out with capture-pane, polled with a timeout. The binary is
+/// `.build/release/doodle` (or `$DOODLE_BIN`). After the studio ends, the pane's shell prints
+/// the exit status and the tty modes, which show whether the terminal was restored.
+final class StudioEndToEndTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    let session = "studio"
+    var socket = ""
+    var scratch = ""
+
+    var binary: String {
+        if let custom = ProcessInfo.processInfo.environment["DOODLE_BIN"], !custom.isEmpty { return custom }
+        return Self.packageRoot + "/.build/release/doodle"
+    }
+
+    var weightsPath: String {
+        let env = ProcessInfo.processInfo.environment
+        if let home = env["DOODLE_HOME"], !home.isEmpty { return (home as NSString).expandingTildeInPath + "/vgg_normalised.pth" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.cache/doodle/vgg_normalised.pth"
+    }
+
+    override func setUpWithError() throws {
+        guard Self.which("tmux") != nil else { throw XCTSkip("tmux is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            XCTFail("\(binary) is missing: build with `swift build -c release` (or set DOODLE_BIN)")
+            throw XCTSkip("no binary")
+        }
+        socket = "doodle-test-\(UUID().uuidString.prefix(8))"
+        // Short: paths must fit on the studio's log lines.
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dt-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        tmux(["kill-server"])
+        // The server's socket file stays behind; remove it.
+        let socketDirectory = (ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp") + "/tmux-\(getuid())"
+        try? FileManager.default.removeItem(atPath: socketDirectory + "/" + socket)
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    // MARK: - tmux
+
+    static func which(_ tool: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Runs tmux on the test's own socket. `new-session` starts the tmux server, a daemon that
+    /// would inherit this process's descriptors: Foundation's `Process` learns that a child
+    /// ended when a socket it passes down closes, and an output pipe would never reach EOF, so
+    /// the server would hold both for ever. It is started through bash with every descriptor
+    /// above 2 closed first; only commands whose output is read get a pipe.
+    @discardableResult
+    func tmux(_ arguments: [String]) -> (status: Int32, output: String) {
+        let process = Process()
+        let tmuxPath = Self.which("tmux") ?? "/usr/bin/tmux"
+        if arguments.contains("new-session") {
+            process.executableURL = URL(fileURLWithPath: Self.which("bash") ?? "/bin/bash")
+            process.arguments = ["-c", "for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; exec \"$0\" \"$@\"",
+                                 tmuxPath, "-L", socket] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: tmuxPath)
+            process.arguments = ["-L", socket] + arguments
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "TMUX")
+        process.environment = environment
+        let reads = ["capture-pane", "display"].contains(arguments.first ?? "")
+        let out = Pipe()
+        process.standardOutput = reads ? out : FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (-1, "\(error)") }
+        let data = reads ? out.fileHandleForReading.readDataToEndOfFile() : Data()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Starts `doodle tui ARGUMENTS` in the package root; afterwards the shell reports
+    /// `EXIT=<status>` and `TTY <icanon> <echo>` (restored: `TTY icanon echo`).
+    func start(_ arguments: String, width: Int = 100, height: Int = 30) {
+        // DOODLE_HOME in the scratch folder keeps the studio's recent folders out of the user's.
+        let command = "cd '\(Self.packageRoot)' && TERM=tmux-256color DOODLE_HOME='\(scratch)' '\(binary)' tui "
+            + "--weights '\(weightsPath)' \(arguments); echo EXIT=$?; "
+            + "echo TTY $(stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo'); sleep 120"
+        let result = tmux(["-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "\(width)", "-y", "\(height)", command])
+        XCTAssertEqual(result.status, 0, "tmux new-session: \(result.output)")
+    }
+
+    func screen(escapes: Bool = false) -> String {
+        tmux(["capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", session]).output
+    }
+
+    func keys(_ names: String...) { tmux(["send-keys", "-t", session] + names) }
+    func type(_ text: String) { tmux(["send-keys", "-t", session, "-l", text]) }
+
+    struct Timeout: Error {}
+
+    /// Polls the screen until `predicate` holds; fails with the last screen after `timeout` s.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 15, escapes: Bool = false, file: StaticString = #filePath,
+                 line: UInt = #line, _ predicate: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = screen(escapes: escapes)
+            if predicate(last) { return last }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTFail("timed out after \(timeout) s waiting for \(what); the screen:\n\(screen())", file: file, line: line)
+        throw Timeout()
+    }
+
+    @discardableResult
+    func waitFor(text: String, timeout: Double = 15, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try waitFor("'\(text)'", timeout: timeout, file: file, line: line) { $0.contains(text) }
+    }
+
+    /// The iteration counter of the Run pane.
+    func iteration(_ screen: String) -> Int? {
+        let regex = try! NSRegularExpression(pattern: "iteration +([0-9]+)/[0-9]+")
+        let range = NSRange(screen.startIndex..., in: screen)
+        guard let match = regex.firstMatch(in: screen, range: range), let r = Range(match.range(at: 1), in: screen) else { return nil }
+        return Int(screen[r])
+    }
+
+    /// The live thumbnail with its colours: each row from its first 256-colour cell on.
+    func imageCells(_ escaped: String) -> [String] {
+        escaped.split(separator: "\n").compactMap { line in
+            line.range(of: "\u{1b}[38;5;").map { String(line[$0.lowerBound...]) }
+        }
+    }
+
+    /// The studio has ended with `status` and the terminal is back to normal: cooked mode and
+    /// echo, and the studio's screen is gone (curses left the alternate screen).
+    func assertEndedRestored(status: Int, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) throws {
+        let end = try waitFor("the exit status", timeout: timeout, file: file, line: line) { $0.contains("TTY ") }
+        XCTAssertTrue(end.contains("EXIT=\(status)"), "exit status \(status) expected:\n\(end)", file: file, line: line)
+        XCTAssertTrue(end.contains("TTY icanon echo"), "terminal modes not restored:\n\(end)", file: file, line: line)
+        XCTAssertFalse(end.contains("doodle studio"), "the studio's screen is still showing:\n\(end)", file: file, line: line)
+    }
+
+    // MARK: - Tests
+
+    /// Start a small run, watch the image and the counter move, pause (the counter holds),
+    /// change the style weight while paused, resume (the log says from which iteration the
+    /// weight applies), write the image, quit (asked, as the run is still going).
+    func testRunPauseChangeWeightWriteQuit() throws {
+        guard FileManager.default.fileExists(atPath: weightsPath) else { throw XCTSkip("no VGG19 weights at \(weightsPath)") }
+        let output = scratch + "/studio.png"
+        start("--style samples/monet.jpg --map samples/coast_sem.png --output '\(output)' --iterations 300 --phases 1 --output-size 128x96")
+        let inputs = try waitFor(text: "samples/coast_sem.png")
+        XCTAssertTrue(inputs.contains("samples/monet.jpg"))
+        XCTAssertTrue(inputs.contains("found beside monet.jpg"), "the style map is found beside the style")
+        XCTAssertTrue(inputs.contains("38.1%"), "legend with pixel shares:\n\(inputs)")
+        XCTAssertTrue(inputs.contains("mode: doodle to artwork"))
+
+        keys("r")
+        let first = try waitFor("the first iteration", timeout: 20) { self.iteration($0) != nil }
+        XCTAssertTrue(first.contains("phase      1/1 at 128x96"), first)
+        let n1 = iteration(first)!
+        let image1 = imageCells(screen(escapes: true))
+        XCTAssertGreaterThan(image1.count, 5, "a colour thumbnail of the image is shown")
+        let later = try waitFor("three more iterations", timeout: 20) { (self.iteration($0) ?? 0) >= n1 + 3 }
+        XCTAssertTrue(later.contains("ETA"))
+        XCTAssertTrue(later.contains("s/it"))
+        XCTAssertTrue(later.contains("style 3_1"))
+        XCTAssertTrue(later.contains("total"))
+        XCTAssertTrue(later.contains("total loss"), "the sparkline box")
+        XCTAssertNotEqual(imageCells(screen(escapes: true)), image1, "the thumbnail is redrawn as the image changes")
+
+        keys("Space")
+        let paused = try waitFor(text: "paused: space resumes")
+        let held = iteration(paused)!
+        Thread.sleep(forTimeInterval: 1.2)
+        XCTAssertEqual(iteration(screen()), held, "no iteration while paused")
+
+        keys("2", "Down", "+")
+        try waitFor(text: "style weight 25 -> 26: takes effect at the next evaluation")
+        keys("3", "Space")
+        let applied = try waitFor("the engine to apply the weight") { $0.contains("style weight 25 -> 26") && $0.contains("from iteration") }
+        XCTAssertTrue(applied.contains("from iteration \(held + 1): style weight 25 -> 26"), applied)
+
+        keys("w")
+        try waitFor(text: "wrote the current image")
+        let written = try Image.read(from: output)
+        XCTAssertEqual(written.width, 128)
+        XCTAssertEqual(written.height, 96)
+
+        keys("q")
+        try waitFor(text: "Quit and lose it?")
+        keys("y")
+        try assertEndedRestored(status: 0)
+    }
+
+    /// ASCII mode: choose the style and the doodle with the file chooser (type-ahead), run
+    /// three iterations to the end, see where the PNG went.
+    func testChooseInputsAndRunToTheEndInASCII() throws {
+        guard FileManager.default.fileExists(atPath: weightsPath) else { throw XCTSkip("no VGG19 weights at \(weightsPath)") }
+        let output = scratch + "/ascii.png"
+        start("--ascii --output '\(output)' --iterations 3 --phases 1 --output-size 64x48")
+        try waitFor(text: "choose a style image")
+        keys("Enter")
+        try waitFor(text: "Choose the style image")
+        type("samples")
+        keys("Enter")
+        try waitFor(text: Self.packageRoot + "/samples")
+        type("monet.j")
+        let chooser = try waitFor("the preview", timeout: 10) { $0.contains("> monet.jpg") && $0.contains("512x384") }
+        XCTAssertFalse(chooser.contains("README.md"), "only images and folders are listed")
+        keys("Enter")
+        try waitFor(text: "found beside monet.jpg")
+        keys("Down", "Right", "Enter")
+        try waitFor(text: "Choose the target map")
+        XCTAssertTrue(screen().contains(Self.packageRoot + "/samples"), "the chooser opens in the recent folder")
+        type("coast")
+        keys("Enter")
+        let inputs = try waitFor(text: "samples/coast_sem.png")
+        XCTAssertTrue(inputs.contains("mode: doodle to artwork"))
+
+        keys("r")
+        let done = try waitFor("the end of the run", timeout: 30) { $0.contains("state      finished: wrote") }
+        XCTAssertTrue(done.contains("finished: 3 iterations in"), done)
+        XCTAssertTrue(done.contains(": wrote \(output)"), "the log says where the PNG went:\n\(done)")
+        XCTAssertTrue(done.unicodeScalars.allSatisfy { $0.isASCII }, "ASCII only:\n\(done)")
+        XCTAssertTrue(done.contains("iteration 3"), "the image box title counts iterations")
+        XCTAssertTrue(try Image.read(from: output).width == 64)
+        keys("q")
+        try assertEndedRestored(status: 0)
+        XCTAssertTrue(screen().contains("doodle tui: last wrote \(output)"))
+    }
+
+    /// Below 80x24 it says so; resized, it draws; help opens and closes; --preset is accepted
+    /// and answered; Ctrl-C quits at once when idle (status 130) with the terminal restored.
+    func testTooSmallResizeHelpPresetAndCtrlC() throws {
+        start("--preset gallery --output '\(scratch)/x.png'", width: 70, height: 20)
+        let small = try waitFor(text: "needs a terminal of at least 80x24")
+        XCTAssertTrue(small.contains("this one is 70x20"))
+        tmux(["resize-window", "-t", session, "-x", "100", "-y", "30"])
+        let full = try waitFor(text: "doodle studio")
+        XCTAssertTrue(full.contains("presets are not available yet"), full)
+        keys("?")
+        let help = try waitFor(text: "Help · any key closes")
+        XCTAssertTrue(help.contains("pause / resume"))
+        keys("Escape")
+        try waitFor("help to close") { !$0.contains("Help · any key closes") }
+        keys("C-c")
+        try assertEndedRestored(status: 130)
+    }
+
+    /// SIGTERM (like a crash signal) still gives the terminal back.
+    func testSIGTERMRestoresTheTerminal() throws {
+        start("--output '\(scratch)/x.png'")
+        try waitFor(text: "doodle studio")
+        let shell = tmux(["display", "-p", "-t", session, "#{pane_pid}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let ps = Process()
+        ps.executableURL = URL(fileURLWithPath: Self.which("ps") ?? "/bin/ps")
+        ps.arguments = ["-o", "pid=", "--ppid", shell]
+        let out = Pipe()
+        ps.standardOutput = out
+        try ps.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ps.waitUntilExit()
+        let pid = try XCTUnwrap(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), "the studio's pid under shell \(shell): '\(text)'")
+        XCTAssertEqual(kill(pid, SIGTERM), 0)
+        try assertEndedRestored(status: 143)
+    }
+}

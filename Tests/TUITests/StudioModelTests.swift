@@ -1,0 +1,343 @@
+import Doodle
+import Foundation
+import TUI
+import XCTest
+
+/// A run that does nothing by itself: the test plays the engine through `post`.
+final class FakeRun: RenderRun {
+    let request: RunRequest
+    let post: @Sendable (RunnerEvent) -> Void
+    var started = false, paused = false, stopped = false
+    var adjusted: [RenderSettings] = []
+    init(request: RunRequest, post: @escaping @Sendable (RunnerEvent) -> Void) { self.request = request; self.post = post }
+    func start() { started = true }
+    func pause() { paused = true }
+    func resume() { paused = false }
+    func stop() { stopped = true }
+    func adjust(_ settings: RenderSettings) { adjusted.append(settings) }
+}
+
+final class StudioModelTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    var scratch: String!
+    var runs: [FakeRun] = []
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("doodle-studio-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    func makeModel(_ change: (inout StudioConfiguration) -> Void = { _ in }) -> (StudioModel, Inbox) {
+        var c = StudioConfiguration(weightsPath: "/nonexistent/weights.pth")
+        c.style = Self.packageRoot + "/samples/monet.jpg"
+        c.targetMap = Self.packageRoot + "/samples/coast_sem.png"
+        c.output = scratch + "/out.png"
+        c.startDirectory = scratch
+        c.settings.iterations = 5
+        c.settings.phases = 1
+        c.outputSize = (64, 48)
+        change(&c)
+        let inbox = Inbox()
+        let model = StudioModel(configuration: c, inbox: inbox) { [unowned self] request, post in
+            let run = FakeRun(request: request, post: post)
+            runs.append(run)
+            return run
+        }
+        return (model, inbox)
+    }
+
+    func report(_ iteration: Int, total: Double = 100, image: Image? = nil) -> RunnerEvent {
+        let phase = PhaseProgress(index: 0, count: 1, width: 64, height: 48, styleWidth: 512, styleHeight: 384)
+        return .iteration(IterationProgress(
+            phase: phase, iteration: iteration, iterations: 5, styleLosses: ["conv3_1": total * 0.75, "conv4_1": total * 0.25],
+            content: 0, smoothness: 0, secondsPerIteration: 0.5, eta: 2,
+            image: image ?? Image(width: 64, height: 48, channels: 3, repeating: Float(iteration * 20))))
+    }
+
+    func logText(_ model: StudioModel) -> String { model.log.map(\.text).joined(separator: "\n") }
+
+    func testConfiguredInputsFindTheirMapsAndLegend() {
+        let (model, _) = makeModel()
+        XCTAssertNotNil(model.inputs[.style]?.image)
+        XCTAssertEqual(model.inputs[.styleMap]?.path, Self.packageRoot + "/samples/monet_sem.png")
+        XCTAssertEqual(model.inputs[.styleMap]?.note, "found beside monet.jpg")
+        XCTAssertEqual(model.mode, .doodle)
+        XCTAssertEqual(model.legend.style.count, 5)
+        XCTAssertEqual(model.legend.target.count, 5)
+        XCTAssertTrue(model.legend.missing.isEmpty)
+        XCTAssertEqual(model.legend.style.first { $0.hex == "#ffffff" }?.percent, "38.1%")
+        XCTAssertTrue(model.inputProblems.isEmpty)
+        XCTAssertTrue(logText(model).contains("no VGG19 weights"), "a missing weights file is said at start")
+    }
+
+    func testMissingClassesAreWarnedAndRefused() throws {
+        let styleMap = Image(width: 48, height: 48, channels: 3) { c, x, _ in x < 24 ? [255, 0, 0][c] : [0, 0, 255][c] }
+        let doodle = Image(width: 48, height: 48, channels: 3) { c, _, y in y < 24 ? [255, 0, 0][c] : [255, 255, 0][c] }
+        let style = Image(width: 48, height: 48, channels: 3) { c, x, y in Float((x * 5 + y * 3 + c * 40) % 256) }
+        try style.writePNG(to: scratch + "/style.png")
+        try styleMap.writePNG(to: scratch + "/style_sem.png")
+        try doodle.writePNG(to: scratch + "/doodle.png")
+        let (model, _) = makeModel {
+            $0.style = self.scratch + "/style.png"
+            $0.targetMap = self.scratch + "/doodle.png"
+        }
+        XCTAssertEqual(model.legend.missing.map(\.hex), ["#ffff00"])
+        XCTAssertEqual(model.legend.missing.first?.percent, "50.0%")
+        model.startRun()
+        XCTAssertEqual(model.runState, .idle)
+        XCTAssertTrue(model.status?.text.contains("the target map has a class the style map lacks: #ffff00") == true, model.status?.text ?? "")
+        let screen = StudioView(unicode: true, thumbnailMode: .halfBlock).render(model, width: 100, height: 30).text
+        XCTAssertTrue(screen.contains("! the target map has a class the style map lacks: #ffff00"), screen)
+        XCTAssertTrue(screen.contains("50.0% ✗"), screen)
+        XCTAssertTrue(screen.contains("paint it in the style"), screen)
+    }
+
+    func testPanesHelpAndQuit() {
+        let (model, _) = makeModel()
+        XCTAssertEqual(model.pane, .inputs)
+        model.handle(.tab)
+        XCTAssertEqual(model.pane, .parameters)
+        model.handle(.tab)
+        model.handle(.tab)
+        XCTAssertEqual(model.pane, .inputs)
+        model.handle(.backTab)
+        XCTAssertEqual(model.pane, .run)
+        model.handle(.char("?"))
+        XCTAssertTrue(model.showingHelp)
+        model.handle(.char("q"))
+        XCTAssertFalse(model.showingHelp, "a key closes help and does nothing else")
+        XCTAssertNil(model.exitStatus)
+        model.handle(.char("q"))
+        XCTAssertEqual(model.exitStatus, 0, "idle: q quits at once")
+        let (other, _) = makeModel()
+        other.handle(.interrupt)
+        XCTAssertEqual(other.exitStatus, 130)
+    }
+
+    func testTooSmallIgnoresKeysButQuits() {
+        let (model, _) = makeModel()
+        model.screenSize = (70, 20)
+        model.handle(.char("r"))
+        XCTAssertEqual(model.runState, .idle)
+        let canvas = StudioView(unicode: true, thumbnailMode: .halfBlock).render(model, width: 70, height: 20)
+        XCTAssertTrue(canvas.text.contains("needs a terminal of at least 80x24"))
+        XCTAssertTrue(canvas.text.contains("this one is 70x20"))
+        model.handle(.char("q"))
+        XCTAssertEqual(model.exitStatus, 0)
+    }
+
+    func testRunPauseAdjustWriteStop() throws {
+        let (model, inbox) = makeModel()
+        model.handle(.char("r"))
+        XCTAssertEqual(model.runState, .starting)
+        XCTAssertEqual(model.pane, .run)
+        let run = try XCTUnwrap(runs.last)
+        XCTAssertTrue(run.started)
+        XCTAssertEqual(run.request.inputs.mode, .doodle)
+        XCTAssertEqual(run.request.inputs.finalSize.width, 64)
+        XCTAssertEqual(run.request.settings.iterations, 5)
+        model.handle(.char("w"))
+        XCTAssertTrue(model.status?.text.contains("nothing to write yet") == true)
+
+        run.post(.started(phases: 1, width: 64, height: 48))
+        run.post(report(1, total: 200))
+        run.post(report(2, total: 50))
+        model.drainInbox()
+        XCTAssertEqual(model.runState, .running)
+        XCTAssertEqual(model.lastReport?.iteration, 2)
+        XCTAssertEqual(model.lossHistory, [200, 50])
+        XCTAssertEqual(model.currentImage?.pixels.first, 40)
+        XCTAssertTrue(model.runSummary.contains("it 2/5"))
+
+        model.handle(.char(" "))
+        XCTAssertTrue(run.paused)
+        XCTAssertEqual(model.runState, .pausing)
+        run.post(.paused)
+        model.drainInbox()
+        XCTAssertEqual(model.runState, .paused)
+
+        // A live weight goes to the engine; a next-run parameter is refused with the reason.
+        model.handle(.char("2"))
+        model.handle(.down)
+        model.handle(.char("+"))
+        XCTAssertEqual(run.adjusted.last?.styleWeight, 26)
+        XCTAssertTrue(logText(model).contains("style weight 25 -> 26: asked; takes effect at the next evaluation"))
+        model.parametersSelect(.iterations)
+        model.handle(.right)
+        XCTAssertTrue(model.status?.text.hasPrefix("iterations cannot change during a run") == true)
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(5))
+        model.handle(.enter)
+        XCTAssertNil(model.editBuffer, "no typing into a locked parameter")
+        // The inputs are fixed too.
+        model.openBrowser(for: .content)
+        XCTAssertNil(model.browser)
+
+        model.handle(.char(" "))
+        XCTAssertFalse(run.paused)
+        run.post(.resumed)
+        run.post(.settingsChanged("style weight 25 -> 26", fromIteration: 3))
+        run.post(report(3, total: 40))
+        model.drainInbox()
+        XCTAssertEqual(model.runState, .running)
+        XCTAssertTrue(logText(model).contains("from iteration 3: style weight 25 -> 26"))
+
+        model.handle(.char("w"))
+        model.waitForWrites()
+        model.drainInbox()
+        XCTAssertTrue(logText(model).contains("wrote the current image (phase 1/1, iteration 3) to \(scratch!)/out.png"))
+        XCTAssertEqual(try Image.read(from: scratch + "/out.png").width, 64)
+
+        // q asks first; another key keeps the run; y quits and stops it.
+        model.handle(.char("q"))
+        XCTAssertTrue(model.confirmingQuit)
+        XCTAssertEqual(model.status?.tone, .prompt)
+        model.handle(.char("n"))
+        XCTAssertFalse(model.confirmingQuit)
+        XCTAssertNil(model.exitStatus)
+
+        model.handle(.char("s"))
+        XCTAssertTrue(run.stopped)
+        XCTAssertEqual(model.runState, .stopping)
+        run.post(.finished(Image(width: 64, height: 48, channels: 3, repeating: 7), stopped: true, evaluations: 3, seconds: 2))
+        model.drainInbox()
+        XCTAssertEqual(model.runState, .writing)
+        model.waitForWrites()
+        model.drainInbox()
+        XCTAssertEqual(model.runState, .finished)
+        XCTAssertEqual(model.lastWritten, scratch + "/out.png")
+        XCTAssertTrue(logText(model).contains("stopped at phase 1/1, iteration 3: wrote \(scratch!)/out.png"), logText(model))
+        XCTAssertEqual(try Image.read(from: scratch + "/out.png").pixels.first, 7)
+        _ = inbox
+        model.handle(.char("q"))
+        XCTAssertEqual(model.exitStatus, 0)
+    }
+
+    func testQuitWhileRunningNeedsYes() throws {
+        let (model, _) = makeModel()
+        model.startRun()
+        let run = try XCTUnwrap(runs.last)
+        model.handle(.char("q"))
+        XCTAssertNil(model.exitStatus)
+        model.handle(.char("y"))
+        XCTAssertEqual(model.exitStatus, 0)
+        XCTAssertTrue(run.stopped)
+        // Ctrl-C twice while running.
+        let (other, _) = makeModel()
+        other.startRun()
+        other.handle(.interrupt)
+        XCTAssertNil(other.exitStatus)
+        other.handle(.interrupt)
+        XCTAssertEqual(other.exitStatus, 130)
+    }
+
+    func testStartRefusesBadOutputAndFailureIsShown() throws {
+        let (model, _) = makeModel { $0.output = Self.packageRoot + "/samples/coast_sem.png" }
+        model.startRun()
+        XCTAssertEqual(model.runState, .idle)
+        XCTAssertTrue(model.status?.text.contains("is the input") == true, model.status?.text ?? "")
+        let (tiny, _) = makeModel { $0.outputSize = (16, 16) }
+        tiny.startRun()
+        XCTAssertTrue(tiny.status?.text.contains("too small for conv4_1") == true, tiny.status?.text ?? "")
+        let (good, _) = makeModel()
+        good.startRun()
+        let run = try XCTUnwrap(runs.last)
+        run.post(.failed("'w.pth': no weights file; run scripts/setup"))
+        good.drainInbox()
+        XCTAssertEqual(good.runState, .failed)
+        XCTAssertEqual(good.status?.tone, .error)
+        good.handle(.char("q"))
+        XCTAssertEqual(good.exitStatus, 0)
+    }
+
+    func testChooserPicksAnImageAndItsMap() throws {
+        let (model, _) = makeModel { $0.style = nil; $0.targetMap = nil; $0.startDirectory = Self.packageRoot + "/samples" }
+        XCTAssertEqual(model.inputProblems.first, "choose a style image (the painting whose brushwork to use)")
+        model.handle(.enter)
+        let browser = try XCTUnwrap(model.browser)
+        XCTAssertEqual(browser.directory, Self.packageRoot + "/samples")
+        for c in "renoir." { model.handle(.char(c)) }
+        XCTAssertEqual(model.browser?.selectedEntry?.name, "renoir.jpg")
+        model.handle(.enter)
+        XCTAssertNil(model.browser)
+        XCTAssertEqual(model.inputs[.style]?.image?.width, 512)
+        XCTAssertEqual(model.inputs[.styleMap]?.note, "found beside renoir.jpg")
+        model.select(.targetMap)
+        model.handle(.enter)
+        for c in "valley" { model.handle(.char(c)) }
+        model.handle(.enter)
+        XCTAssertTrue(model.inputs[.targetMap]?.path.hasSuffix("valley_sem.png") == true)
+        XCTAssertEqual(model.mode, .doodle)
+        XCTAssertTrue(model.legend.missing.isEmpty)
+        model.handle(.char("x"))
+        XCTAssertNil(model.inputs[.targetMap])
+        XCTAssertTrue(model.inputProblems.contains { $0.contains("a style map needs a target map") })
+        model.handle(.enter)
+        model.handle(.escape)
+        XCTAssertNil(model.browser)
+    }
+
+    func testEditingByTypingAndRefusal() {
+        let (model, _) = makeModel()
+        model.handle(.char("2"))
+        model.handle(.down)
+        model.handle(.enter)
+        XCTAssertEqual(model.editBuffer, "25")
+        model.handle(.control("u"))
+        for c in "abc" { model.handle(.char(c)) }
+        model.handle(.enter)
+        XCTAssertEqual(model.editBuffer, "abc", "a refused value stays in the field to correct")
+        XCTAssertEqual(model.status?.text, "style weight must be a number, e.g. 25 (got 'abc')")
+        XCTAssertEqual(model.status?.tone, .error)
+        model.handle(.backspace); model.handle(.backspace); model.handle(.backspace)
+        for c in "40" { model.handle(.char(c)) }
+        model.handle(.enter)
+        XCTAssertNil(model.editBuffer)
+        XCTAssertEqual(model.parameters.value(.styleWeight), .number(40))
+        XCTAssertEqual(model.status?.text, "style weight 25 -> 40")
+        model.handle(.pageUp)
+        XCTAssertEqual(model.parameters.value(.styleWeight), .number(50))
+        model.handle(.shiftLeft)
+        XCTAssertEqual(model.parameters.value(.styleWeight), .number(40))
+        model.handle(.char("d"))
+        XCTAssertEqual(model.parameters.value(.styleWeight), .number(25))
+    }
+
+    func testScreensDrawAtTheMinimumSize() {
+        let (model, _) = makeModel()
+        let view = StudioView(unicode: true, thumbnailMode: .halfBlock)
+        for pane in StudioModel.Pane.allCases {
+            model.switchPane(pane)
+            let lines = view.render(model, width: 80, height: 24).lines
+            XCTAssertEqual(lines.count, 24)
+            XCTAssertTrue(lines[0].contains("doodle studio"))
+            XCTAssertTrue(lines[23].contains(" q  quit "), "\(pane): \(lines[23])")
+            XCTAssertTrue(lines[23].contains(" ?  help "), "\(pane): \(lines[23])")
+            if pane != .parameters { XCTAssertTrue(lines[23].contains(" r  run "), "\(pane): \(lines[23])") }
+            if pane == .run {
+                for key in [" w  write now ", " s  stop ", " space  pause/resume "] { XCTAssertTrue(lines[23].contains(key), lines[23]) }
+            }
+        }
+        model.switchPane(.inputs)
+        let ascii = StudioView(unicode: false, thumbnailMode: .halfBlock).render(model, width: 80, height: 24).text
+        XCTAssertTrue(ascii.unicodeScalars.allSatisfy { $0.isASCII }, "ASCII mode draws ASCII only")
+        model.handle(.char("?"))
+        let help = view.render(model, width: 80, height: 24).text
+        XCTAssertTrue(help.contains("Help"))
+        XCTAssertTrue(help.contains("pause / resume"))
+        XCTAssertTrue(help.contains("big step"))
+    }
+}
+
+extension StudioModel {
+    /// Test helper: selects a parameter by moving the selection.
+    func parametersSelect(_ id: ParameterID) {
+        while parameters.selected.id != id {
+            handle(parameters.parameters.firstIndex { $0.id == id }! > parameters.selection ? .down : .up)
+        }
+    }
+}
