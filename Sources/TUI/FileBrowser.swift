@@ -1,3 +1,4 @@
+import Doodle
 import Foundation
 
 /// Folders files were last picked from, most recent first, optionally kept in a file.
@@ -33,15 +34,29 @@ public struct RecentFolders: Sendable, Equatable {
     }
 }
 
-/// A directory listing for choosing an image: sub-folders and .png/.jpg/.jpeg files, hidden
+/// A directory listing for choosing an image (sub-folders and .png/.jpg/.jpeg files) or a
+/// preset (the built-in presets at the top, then sub-folders and .yaml/.yml files), hidden
 /// files left out, narrowed by what is typed (type-ahead), with the recent folders a key away.
 public struct FileBrowser: Sendable {
+    /// What is being chosen.
+    public enum Kind: Sendable, Equatable {
+        case images, presets
+
+        /// The extensions listed and accepted.
+        public var extensions: [String] { self == .images ? FileBrowser.imageExtensions : FileBrowser.presetExtensions }
+        /// "images", "presets".
+        var noun: String { self == .images ? "images" : "presets" }
+    }
+
     public struct Entry: Equatable, Sendable {
         public let name: String
+        /// The file or folder; a built-in preset's name for built-ins.
         public let path: String
         public let isDirectory: Bool
         /// Bytes (files only).
         public let size: Int?
+        /// A built-in preset (not a file).
+        public var isBuiltin = false
         public var isParent: Bool { name == ".." }
     }
 
@@ -52,6 +67,9 @@ public struct FileBrowser: Sendable {
     }
 
     public static let imageExtensions = ["png", "jpg", "jpeg"]
+    public static let presetExtensions = ["yaml", "yml"]
+
+    public let kind: Kind
 
     /// Absolute, standardized.
     public private(set) var directory: String
@@ -68,14 +86,20 @@ public struct FileBrowser: Sendable {
     /// Why the last action did nothing (an unreadable folder, a path that does not exist).
     public private(set) var message: String?
 
-    public init(directory: String, recent: RecentFolders = RecentFolders()) {
+    public init(directory: String, recent: RecentFolders = RecentFolders(), kind: Kind = .images) {
         self.directory = Self.absolute(directory)
         self.recent = recent
+        self.kind = kind
         reload()
     }
 
     public static func isImageName(_ name: String) -> Bool {
         imageExtensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
+    /// Whether a file of this name is listed (an image, or a .yaml/.yml file for presets).
+    public func accepts(_ name: String) -> Bool {
+        kind.extensions.contains((name as NSString).pathExtension.lowercased())
     }
 
     /// The entries that match the query: names that start with it first, then names that
@@ -151,14 +175,14 @@ public struct FileBrowser: Sendable {
                 return .none
             }
             if isDir.boolValue { return open(path) ? .openedDirectory(directory) : .none }
-            guard Self.isImageName(path) else {
-                message = "'\(query)' is not a .png/.jpg/.jpeg file"
+            guard accepts(path) else {
+                message = "'\(query)' is not a \(kind.extensions.map { "." + $0 }.joined(separator: "/")) file"
                 return .none
             }
             return pick(path)
         }
         guard let entry = selectedEntry else {
-            message = query.isEmpty ? "no images or folders here" : "nothing matches '\(query)'"
+            message = query.isEmpty ? "no \(kind.noun) or folders here" : "nothing matches '\(query)'"
             return .none
         }
         if entry.isDirectory { return open(entry.path) ? .openedDirectory(directory) : .none }
@@ -193,7 +217,7 @@ public struct FileBrowser: Sendable {
         query = ""
         selection = 0
         showingRecent = false
-        entries = Self.list(target, names: names)
+        entries = Self.list(target, names: names, kind: kind)
         return true
     }
 
@@ -215,7 +239,7 @@ public struct FileBrowser: Sendable {
         q.hasPrefix("/") || q.hasPrefix("~") || q.hasPrefix("./") || q.hasPrefix("../") || q == ".."
     }
 
-    static func list(_ directory: String, names: [String]) -> [Entry] {
+    static func list(_ directory: String, names: [String], kind: Kind = .images) -> [Entry] {
         var folders: [Entry] = [], images: [Entry] = []
         for name in names where !name.hasPrefix(".") {
             let path = directory == "/" ? "/" + name : directory + "/" + name
@@ -223,7 +247,7 @@ public struct FileBrowser: Sendable {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }
             if isDir.boolValue {
                 folders.append(Entry(name: name, path: path, isDirectory: true, size: nil))
-            } else if isImageName(name) {
+            } else if kind.extensions.contains((name as NSString).pathExtension.lowercased()) {
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
                 images.append(Entry(name: name, path: path, isDirectory: false, size: size))
             }
@@ -231,7 +255,9 @@ public struct FileBrowser: Sendable {
         let order: (Entry, Entry) -> Bool = { $0.name.compare($1.name, options: [.caseInsensitive, .numeric]) == .orderedAscending }
         let parent = directory == "/" ? [] : [Entry(name: "..", path: (directory as NSString).deletingLastPathComponent,
                                                     isDirectory: true, size: nil)]
-        return parent + folders.sorted(by: order) + images.sorted(by: order)
+        let builtins = kind == .presets
+            ? Preset.builtinNames.map { Entry(name: $0, path: $0, isDirectory: false, size: nil, isBuiltin: true) } : []
+        return builtins + parent + folders.sorted(by: order) + images.sorted(by: order)
     }
 
     static func absolute(_ path: String, relativeTo base: String = FileManager.default.currentDirectoryPath) -> String {

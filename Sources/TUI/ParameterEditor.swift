@@ -6,7 +6,7 @@ import Patches
 /// Every parameter the studio edits.
 public enum ParameterID: String, CaseIterable, Sendable {
     case contentWeight, styleWeight, semanticWeight, smoothness, variety
-    case styleLayers, contentLayers, phases, iterations, outputSize
+    case styleLayers, contentLayers, phases, iterations, outputSize, scale
     case seed, randomSeed, matcher, pooling, output, unmatched
 }
 
@@ -89,10 +89,16 @@ public struct ParameterEditor: Sendable {
     ]
     public static let contentLayerPresets: [[VGGLayer]] = [[.conv4_2], [.conv4_1], [.conv3_2], [.conv5_2], [.conv3_1], [.conv5_1]]
     public static let sizeRange = 16...8192
+    /// The settings the studio does not edit (seed range, map encoding) come from here.
+    private let base: RenderSettings
 
+    /// The values to start with. `settings` also supplies what is not edited here (seed range,
+    /// map encoding); its seed is ignored (`seed` says it). Values outside the steppable
+    /// ranges (a preset may hold 50000 iterations) are kept as given.
     public init(settings: RenderSettings = RenderSettings(), outputSize: (width: Int, height: Int)? = nil,
-                output: String = "doodle.png", seed: String = "noise", allowUnmatched: Bool = false) {
+                output: String = "doodle.png", seed: String = "noise", allowUnmatched: Bool = false, scale: Float = 1) {
         let d = RenderSettings()
+        base = settings
         func number(_ id: ParameterID, _ label: String, _ flag: String, _ value: Float, _ def: Float,
                     _ range: ClosedRange<Double>, _ step: Double, _ big: Double, _ live: Liveness, _ help: String) -> Parameter {
             Parameter(id: id, label: label, kind: .number(range: range, step: step, bigStep: big), value: .number(Double(value)),
@@ -108,7 +114,7 @@ public struct ParameterEditor: Sendable {
                    .nextPhase, "How much the maps steer which style patch goes where (0 = ignore the maps)."),
             number(.smoothness, "smoothness", "--smoothness", settings.smoothness, d.smoothness, 0...100, 0.1, 1,
                    .nextEvaluation, "Total-variation weight: higher gives smoother, less noisy images."),
-            number(.variety, "variety", "--variety", settings.variety, d.variety, 0...10, 0.1, 1,
+            number(.variety, "variety", "--variety", settings.variety, d.variety, 0...2, 0.1, 0.5,
                    .nextPhase, "Bias towards style patches used less often (0 = off)."),
             Parameter(id: .styleLayers, label: "style layers", kind: .layers(presets: Self.styleLayerPresets),
                       value: .layers(settings.styleLayers), defaultValue: .layers(d.styleLayers),
@@ -127,6 +133,8 @@ public struct ParameterEditor: Sendable {
                       value: outputSize.map { .size(width: $0.width, height: $0.height) } ?? .automatic, defaultValue: .automatic,
                       help: "Size of the result, WxH, or auto (the target map's, the content's or the style's).",
                       liveness: .nextRun, flag: "--output-size"),
+            number(.scale, "scale", "--scale", scale, 1, 0.05...4, 0.05, 0.5, .nextRun,
+                   "Multiplies the output size (or the auto size): 0.5 renders at half size."),
             Parameter(id: .seed, label: "seed", kind: .choice(seedChoices), value: .choice(seed), defaultValue: .choice("noise"),
                       help: "The first image: noise, the content image, or an image file (type its path).",
                       liveness: .nextRun, flag: "--seed"),
@@ -326,7 +334,7 @@ public struct ParameterEditor: Sendable {
 
     /// The engine settings (the seed is `.noise` or `.content`; a seed file is read by the caller).
     public var settings: RenderSettings {
-        var s = RenderSettings()
+        var s = base
         s.contentWeight = Float(Self.number(value(.contentWeight)))
         s.styleWeight = Float(Self.number(value(.styleWeight)))
         s.semanticWeight = Float(Self.number(value(.semanticWeight)))
@@ -342,6 +350,9 @@ public struct ParameterEditor: Sendable {
         s.seed = seedChoice == "content" ? .content : .noise
         return s
     }
+
+    /// Multiplies the output size (or the auto size).
+    public var scale: Float { Float(Self.number(value(.scale))) }
 
     /// `nil` for auto.
     public var outputSize: (width: Int, height: Int)? {

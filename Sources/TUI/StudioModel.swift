@@ -53,10 +53,41 @@ public final class StudioModel {
     public private(set) var selectedSlot: InputSlot = .style
     public private(set) var legend = MapLegend(styleMap: nil, targetMap: nil)
     public private(set) var browser: FileBrowser?
-    public private(set) var browserSlot: InputSlot?
+    /// What the open chooser picks for.
+    public enum BrowserTarget: Equatable, Sendable { case input(InputSlot), preset }
+    public private(set) var browserTarget: BrowserTarget?
+    /// The slot the open chooser fills (nil when it chooses a preset).
+    public var browserSlot: InputSlot? {
+        if case .input(let slot)? = browserTarget { return slot }
+        return nil
+    }
     public private(set) var recent: RecentFolders
     /// The image under the browser's cursor, once loaded.
     public private(set) var preview: (path: String, image: Image?, error: String?)?
+    /// The preset under the preset chooser's cursor: its text, or why it cannot be loaded.
+    public private(set) var presetPreview: (path: String, lines: [String], error: String?)?
+
+    /// Do not look for maps beside the images (from the command line or a preset).
+    public private(set) var noMaps: Bool
+    /// Suffix of maps looked for beside their images.
+    public private(set) var semanticSuffix: String
+    /// The weights runs use (a preset may name others).
+    public private(set) var weightsPath: String
+    /// Preset keys kept without being shown (print-every, frames, save-every, weights), written
+    /// back when the settings are saved as a preset.
+    public private(set) var keptValues: Preset
+    /// The preset last loaded (built-in name or file), if any.
+    public private(set) var presetName: String?
+    /// The file name being typed after S (save as a preset), if any.
+    public private(set) var savePrompt: String?
+    /// The name typed for a preset file that exists: waiting for y to overwrite it.
+    public private(set) var confirmingOverwrite: String?
+    /// The preset file saved last (the next S offers it again).
+    public private(set) var lastSavedPreset: String?
+    /// The folder the preset chooser opens in (of the last preset loaded or saved).
+    private var presetFolder: String?
+    /// What S offers when nothing was saved yet.
+    public static let defaultPresetFile = "doodle-preset.yaml"
 
     public private(set) var parameters: ParameterEditor
     /// The text being typed for the selected parameter, if any.
@@ -107,11 +138,21 @@ public final class StudioModel {
         recent = RecentFolders(folders: inputFolders + [configuration.startDirectory], storePath: configuration.recentFoldersPath)
         parameters = ParameterEditor(settings: configuration.settings, outputSize: configuration.outputSize,
                                      output: configuration.output, seed: configuration.seed,
-                                     allowUnmatched: configuration.allowUnmatched)
+                                     allowUnmatched: configuration.allowUnmatched, scale: configuration.scale)
+        noMaps = configuration.noMaps
+        semanticSuffix = configuration.semanticSuffix
+        weightsPath = configuration.weightsPath
+        keptValues = configuration.keptValues
         for notice in configuration.notices { note(notice, .warning); setStatus(notice, .warning) }
-        loadConfiguredInputs()
-        if !FileManager.default.fileExists(atPath: configuration.weightsPath) {
-            note("no VGG19 weights at '\(configuration.weightsPath)': runs need them (scripts/setup fetches them)", .warning)
+        if let preset = configuration.startPreset {
+            presetName = preset
+            note("settings from preset \(preset) (flags given override it); l loads another, S saves the settings as one", .info)
+            if Preset.isFileReference(preset) { presetFolder = (FileBrowser.absolute(preset) as NSString).deletingLastPathComponent }
+        }
+        let c = configuration
+        setInputs(style: c.style, styleMap: c.styleMap, targetMap: c.targetMap, content: c.content, output: c.output)
+        if !FileManager.default.fileExists(atPath: weightsPath) {
+            note("no VGG19 weights at '\(weightsPath)': runs need them (scripts/setup fetches them)", .warning)
         }
     }
 
@@ -240,6 +281,17 @@ public final class StudioModel {
             showingHelp = false
             return
         }
+        if let typed = confirmingOverwrite {
+            confirmingOverwrite = nil
+            if key == .char("y") || key == .char("Y") {
+                savePreset(to: typed, overwrite: true)
+            } else {
+                savePrompt = typed
+                setStatus("not overwritten: change the name, Enter saves, Esc cancels", .info)
+            }
+            return
+        }
+        if savePrompt != nil { handleSavePrompt(key); return }
         if editBuffer != nil { handleEditing(key); return }
         if browser != nil { handleBrowser(key); return }
 
@@ -255,6 +307,8 @@ public final class StudioModel {
         case .char(" "): togglePause(); return
         case .char("s"): stopRun(); return
         case .char("w"): writeNow(); return
+        case .char("l"): openPresetChooser(); return
+        case .char("S"): beginSavePreset(); return
         case .escape: status = nil; return
         default: break
         }
@@ -339,8 +393,9 @@ public final class StudioModel {
             if let i = b.visible.firstIndex(where: { $0.name == name }) { b.moveSelection(by: i) }
         }
         browser = b
-        browserSlot = slot
+        browserTarget = .input(slot)
         preview = nil
+        presetPreview = nil
         updatePreview()
     }
 
@@ -364,7 +419,7 @@ public final class StudioModel {
         let file = load(shown, note: nil)
         inputs[slot] = file
         if let error = file.error { setStatus(error, .error) } else { setStatus("\(slot.title): \(shown)", .success) }
-        if !configuration.noMaps {
+        if !noMaps {
             let mapSlot: InputSlot? = slot == .style ? .styleMap : slot == .content ? .targetMap : nil
             if let mapSlot {
                 let beside = besidePath(shown)
@@ -382,25 +437,37 @@ public final class StudioModel {
         inputsChanged()
     }
 
-    private func loadConfiguredInputs() {
-        let c = configuration
-        if let s = c.style { inputs[.style] = load(s, note: nil) }
-        if let s = c.content { inputs[.content] = load(s, note: nil) }
-        if !c.noMaps {
-            if let s = c.styleMap {
-                inputs[.styleMap] = load(s, note: nil)
-            } else if let style = c.style, FileManager.default.fileExists(atPath: besidePath(style)) {
-                inputs[.styleMap] = load(besidePath(style), note: "found beside \((style as NSString).lastPathComponent)")
+    /// Fills the slots: the files given, and (unless `noMaps`) the maps not given that lie
+    /// beside their images, STYLE_sem.png and CONTENT_sem.png or OUTPUT_sem.png, as `doodle
+    /// render` finds them. A slot that keeps its file keeps its image (not read again).
+    private func setInputs(style: String?, styleMap: String?, targetMap: String?, content: String?, output: String) {
+        var chosen: [InputSlot: (path: String, note: String?)] = [:]
+        if let style { chosen[.style] = (style, nil) }
+        if let content { chosen[.content] = (content, nil) }
+        if !noMaps {
+            if let styleMap {
+                chosen[.styleMap] = (styleMap, nil)
+            } else if let style, FileManager.default.fileExists(atPath: besidePath(style)) {
+                chosen[.styleMap] = (besidePath(style), "found beside \((style as NSString).lastPathComponent)")
             }
-            if let s = c.targetMap {
-                inputs[.targetMap] = load(s, note: nil)
+            if let targetMap {
+                chosen[.targetMap] = (targetMap, nil)
             } else {
-                let base = c.content ?? c.output
+                let base = content ?? output
                 if FileManager.default.fileExists(atPath: besidePath(base)) {
-                    inputs[.targetMap] = load(besidePath(base), note: "found beside \((base as NSString).lastPathComponent)")
+                    chosen[.targetMap] = (besidePath(base), "found beside \((base as NSString).lastPathComponent)")
                 }
             }
         }
+        var next: [InputSlot: InputFile] = [:]
+        for (slot, file) in chosen {
+            if let old = inputs[slot], old.path == file.path, old.note == file.note, old.error == nil {
+                next[slot] = old
+            } else {
+                next[slot] = load(file.path, note: file.note)
+            }
+        }
+        inputs = next
         for slot in InputSlot.allCases {
             if let file = inputs[slot], let error = file.error { note(error, .error); setStatus(error, .error) }
         }
@@ -424,6 +491,17 @@ public final class StudioModel {
             if let image = inputs[slot]?.image { return (image.width, image.height) }
         }
         return nil
+    }
+
+    /// The size of the result before the scale: the output size, or the one `auto` stands for.
+    /// With a scale: "auto (512x384) x 0.5 = 256x192".
+    public var sizeDescription: String {
+        let size = parameters.display(.outputSize)
+        let scale = parameters.scale
+        guard scale != 1 else { return size }
+        let base = parameters.outputSize ?? automaticSize
+        guard let (w, h) = base else { return "\(size) x \(parameters.display(.scale))" }
+        return "\(size) x \(parameters.display(.scale)) = \(Int((Float(w) * scale).rounded()))x\(Int((Float(h) * scale).rounded()))"
     }
 
     /// The mode the chosen inputs give.
@@ -462,7 +540,7 @@ public final class StudioModel {
     }
 
     private func besidePath(_ image: String) -> String {
-        ((image as NSString).deletingPathExtension) + configuration.semanticSuffix
+        ((image as NSString).deletingPathExtension) + semanticSuffix
     }
 
     /// Relative to the working directory when inside it.
@@ -481,10 +559,9 @@ public final class StudioModel {
         switch key {
         case .escape:
             if !b.query.isEmpty { b.clearQuery() } else if b.showingRecent { b.toggleRecent() } else {
-                browser = nil
-                browserSlot = nil
-                preview = nil
-                setStatus("no file chosen", .info)
+                let forPreset = browserTarget == .preset
+                closeBrowser()
+                setStatus(forPreset ? "no preset loaded" : "no file chosen", .info)
                 return
             }
         case .up: b.moveSelection(by: -1)
@@ -503,18 +580,35 @@ public final class StudioModel {
         }
         browser = b
         if let message = b.message { setStatus(message, .error) }
-        if case .picked(let path) = outcome, let slot = browserSlot {
+        if case .picked(let path) = outcome, let target = browserTarget {
             recent = b.recent
-            browser = nil
-            browserSlot = nil
-            preview = nil
-            choose(path, for: slot)
+            closeBrowser()
+            switch target {
+            case .input(let slot): choose(path, for: slot)
+            case .preset: loadPreset(path)
+            }
             return
         }
         updatePreview()
     }
 
+    private func closeBrowser() {
+        browser = nil
+        browserTarget = nil
+        preview = nil
+        presetPreview = nil
+    }
+
     private func updatePreview() {
+        if browser?.kind == .presets {
+            preview = nil
+            guard let entry = browser?.selectedEntry, !entry.isDirectory, browser?.showingRecent == false else {
+                presetPreview = nil
+                return
+            }
+            if presetPreview?.path != entry.path { presetPreview = Self.presetPreview(entry) }
+            return
+        }
         guard let entry = browser?.selectedEntry, !entry.isDirectory, browser?.showingRecent == false else {
             preview = nil
             return
@@ -525,6 +619,235 @@ public final class StudioModel {
         } else {
             preview = (entry.path, nil, nil)
             previewLoader.request(entry.path)
+        }
+    }
+
+    // MARK: Presets
+
+    /// l: the chooser for a preset: the built-in presets at the top, then folders and
+    /// .yaml/.yml files. Refused while a run is going (its settings are fixed then).
+    public func openPresetChooser() {
+        revision += 1
+        guard !runState.isActive else {
+            setStatus("presets load between runs: a run is going; stop it first (s), or change the live values in Parameters", .error)
+            return
+        }
+        browser = FileBrowser(directory: presetFolder ?? configuration.startDirectory, recent: recent, kind: .presets)
+        browserTarget = .preset
+        preview = nil
+        presetPreview = nil
+        updatePreview()
+        setStatus("load a preset: a built-in one or a .yaml file; its keys replace the studio's, the others stay", .info)
+    }
+
+    /// Loads a built-in preset or a preset file (relative paths in it resolved against its
+    /// folder) and lays it over the current inputs and settings: every key it sets replaces
+    /// the studio's value, the others stay. A bad file changes nothing and is reported as
+    /// `file:line: problem`. Refused while a run is going.
+    @discardableResult
+    public func loadPreset(_ nameOrPath: String) -> Bool {
+        revision += 1
+        guard !runState.isActive else {
+            setStatus("presets load between runs: a run is going; stop it first (s)", .error)
+            return false
+        }
+        let isFile = Preset.isFileReference(nameOrPath)
+        let reference = isFile ? Self.displayPath(nameOrPath) : nameOrPath
+        let loaded: Preset
+        do {
+            loaded = try Preset.named(reference)
+        } catch {
+            note("preset \(reference): \(error)", .error)
+            setStatus("\(error)", .error)
+            return false
+        }
+        let before = summaryValues()
+        apply(loaded.merged(over: statePreset(forFile: false)))
+        presetName = reference
+        if isFile { presetFolder = (FileBrowser.absolute(reference) as NSString).deletingLastPathComponent }
+        let after = summaryValues()
+        let changes = zip(before, after).compactMap { old, new in old.1 == new.1 ? nil : "\(new.0) \(old.1) -> \(new.1)" }
+        let what = isFile ? "preset \(reference)" : "built-in preset \(reference)"
+        if changes.isEmpty {
+            note("loaded \(what): nothing changed", .info)
+            setStatus("loaded \(what): the studio already had its values", .success)
+        } else {
+            note("loaded \(what): \(changes.joined(separator: ", "))", .success)
+            setStatus("loaded \(what): \(changes.joined(separator: ", "))", .success)
+        }
+        for slot in InputSlot.allCases {
+            if let file = inputs[slot], let error = file.error { setStatus("\(slot.title): \(error)", .error) }
+        }
+        return true
+    }
+
+    /// Every parameter and input as shown, for saying what a preset changed.
+    private func summaryValues() -> [(String, String)] {
+        InputSlot.allCases.map { ($0.title, inputs[$0]?.path ?? "none") }
+            + parameters.parameters.map { ($0.label, ParameterEditor.text(of: $0.value)) }
+    }
+
+    /// Takes every value of `p` (a complete preset: the studio's state with a preset over it).
+    private func apply(_ p: Preset) {
+        noMaps = p.noMaps ?? false
+        semanticSuffix = p.semanticExt ?? "_sem.png"
+        keptValues = p.restricted(to: StudioConfiguration.isKeptKey)
+        keptValues.name = nil
+        keptValues.description = nil
+        if let weights = p.weights { weightsPath = weights }
+        let selection = parameters.selection
+        parameters = ParameterEditor(settings: p.renderSettings, outputSize: p.outputSize, output: p.output ?? parameters.output,
+                                     seed: p.seed ?? "noise", allowUnmatched: p.allowUnmatched ?? false, scale: p.scale ?? 1)
+        parameters.selection = selection
+        setInputs(style: p.style, styleMap: p.styleMap, targetMap: p.map, content: p.content, output: parameters.output)
+    }
+
+    /// The studio's inputs and settings as a preset: what S saves (`doodle render --preset`
+    /// renders the same), with every render key.
+    public func currentPreset() -> Preset { statePreset(forFile: true) }
+
+    /// `forFile`: maps found beside their images are written out, and `no-maps` is set when
+    /// the studio uses no maps although `doodle render` would find some beside the images.
+    /// Otherwise (the base a loaded preset is laid over) found maps are left out, to be
+    /// found again beside the preset's images.
+    private func statePreset(forFile: Bool) -> Preset {
+        var p = keptValues
+        p.name = nil
+        p.description = nil
+        p.style = inputs[.style]?.path
+        p.content = inputs[.content]?.path
+        if let map = inputs[.styleMap], forFile || map.note == nil { p.styleMap = map.path }
+        if let map = inputs[.targetMap], forFile || map.note == nil { p.map = map.path }
+        p.output = parameters.output
+        p.outputSize = parameters.outputSize
+        p.scale = parameters.scale
+        p.semanticExt = semanticSuffix
+        if forFile {
+            // The studio uses the maps in its slots, whatever no-maps says; render ignores
+            // given maps under no-maps and looks for maps beside the images without it.
+            let slotsEmpty = inputs[.styleMap] == nil && inputs[.targetMap] == nil
+            var renderFindsMaps = false
+            if let style = p.style {
+                let target = p.content ?? parameters.output
+                renderFindsMaps = FileManager.default.fileExists(atPath: besidePath(style))
+                    && FileManager.default.fileExists(atPath: besidePath(target))
+            }
+            p.noMaps = slotsEmpty && renderFindsMaps
+        } else {
+            p.noMaps = noMaps
+        }
+        p.allowUnmatched = parameters.allowUnmatched
+        p.setRenderSettings(parameters.settings)
+        p.seed = parameters.seedChoice
+        return p
+    }
+
+    /// S: asks for the file to save the settings in (the last one saved, or doodle-preset.yaml).
+    public func beginSavePreset() {
+        revision += 1
+        savePrompt = lastSavedPreset ?? Self.defaultPresetFile
+        setStatus("save the settings as a preset: type the file name (.yaml); Enter saves, Esc cancels", .prompt)
+    }
+
+    private func handleSavePrompt(_ key: Key) {
+        guard var text = savePrompt else { return }
+        switch key {
+        case .escape:
+            savePrompt = nil
+            setStatus("preset not saved", .info)
+        case .enter:
+            savePreset(to: text)
+        case .backspace, .delete:
+            if !text.isEmpty { text.removeLast() }
+            savePrompt = text
+        case .control("u"):
+            savePrompt = ""
+        case .char(let c):
+            text.append(c)
+            savePrompt = text
+        default:
+            break
+        }
+    }
+
+    /// Saves the inputs and settings as a preset file (YAML written atomically, paths relative
+    /// to its folder; `doodle render --preset FILE` renders the same). Refuses a name that is
+    /// an input or the output, that does not end in .yaml/.yml, a folder, a missing folder;
+    /// asks before replacing a file unless `overwrite`. True when written.
+    @discardableResult
+    public func savePreset(to typed: String, overwrite: Bool = false) -> Bool {
+        revision += 1
+        let name = typed.trimmingCharacters(in: .whitespaces)
+        let path = (name as NSString).expandingTildeInPath
+        func refuse(_ why: String) -> Bool {
+            savePrompt = typed
+            setStatus("not saved: \(why)", .error)
+            return false
+        }
+        guard !path.isEmpty else { return refuse("type a file name like \(Self.defaultPresetFile)") }
+        var taken = InputSlot.allCases.compactMap { slot in inputs[slot].map { ($0.path, "the \(slot.title)") } }
+        taken.append((parameters.output, "the output"))
+        let seed = parameters.seedChoice
+        if seed != "noise" && seed != "content" { taken.append((seed, "the seed image")) }
+        if let clash = taken.first(where: { Self.sameFile($0.0, path) }) {
+            return refuse("'\(name)' is \(clash.1); choose another name (.yaml)")
+        }
+        guard FileBrowser.presetExtensions.contains((path as NSString).pathExtension.lowercased()) else {
+            return refuse("a preset file ends in .yaml or .yml (got '\(name)')")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { return refuse("'\(name)' is a folder; give a file name like \(Self.defaultPresetFile)") }
+            if !overwrite {
+                savePrompt = nil
+                confirmingOverwrite = typed
+                setStatus("'\(name)' exists: overwrite it? y overwrites, any other key goes back to the name", .prompt)
+                return false
+            }
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+                return refuse("folder '\(folder)' does not exist")
+            }
+        }
+        var preset = currentPreset()
+        preset.description = "saved from doodle tui"
+        if let issue = preset.validationIssues().first { return refuse(issue.description) }
+        do {
+            try preset.save(to: path)
+        } catch {
+            return refuse("\(error)")
+        }
+        savePrompt = nil
+        confirmingOverwrite = nil
+        let shown = Self.displayPath(path)
+        lastSavedPreset = shown
+        presetFolder = (FileBrowser.absolute(path) as NSString).deletingLastPathComponent
+        note("saved the settings as preset \(shown) (doodle render --preset \(shown) renders them)", .success)
+        setStatus("saved preset \(shown): l loads it, doodle render --preset \(shown) renders it", .success)
+        return true
+    }
+
+    /// What the preset chooser shows beside the list: a preset's YAML, or why it cannot load.
+    static func presetPreview(_ entry: FileBrowser.Entry) -> (path: String, lines: [String], error: String?) {
+        func lines(_ text: String) -> [String] {
+            Array(text.split(separator: "\n", omittingEmptySubsequences: false).prefix(200).map(String.init))
+        }
+        if entry.isBuiltin, var preset = Preset.builtin(named: entry.name) {
+            let description = preset.description ?? ""
+            preset.name = nil
+            preset.description = nil
+            return (entry.path, ["built-in: \(description)", "over the defaults, it sets:"] + lines(preset.yaml()), nil)
+        }
+        let shown = displayPath(entry.path)
+        let text = (try? String(contentsOfFile: entry.path, encoding: .utf8)).map(lines) ?? []
+        do {
+            _ = try Preset.named(shown)
+            return (entry.path, text, nil)
+        } catch {
+            return (entry.path, text, "\(error)")
         }
     }
 
@@ -674,6 +997,17 @@ public final class StudioModel {
         } else if renderInputs.mode == .texture {
             renderInputs.outputSize = (style.width, style.height)
         }
+        // As `doodle render` does: the scale multiplies the output size or the default one.
+        let scale = parameters.scale
+        if scale != 1 {
+            let (w0, h0) = renderInputs.finalSize
+            let scaled = (Int((Float(w0) * scale).rounded()), Int((Float(h0) * scale).rounded()))
+            guard min(scaled.0, scaled.1) >= 16 else {
+                setStatus("cannot start: scale \(parameters.display(.scale)) makes the result \(scaled.0)x\(scaled.1); it needs at least 16x16", .error)
+                return
+            }
+            renderInputs.outputSize = scaled
+        }
         let (w, h) = renderInputs.finalSize
         if let problem = Self.sizeProblem(inputs: renderInputs, settings: settings) {
             setStatus("cannot start: \(problem)", .error)
@@ -698,7 +1032,7 @@ public final class StudioModel {
         setStatus("starting run \(number): space pauses, s stops, w writes the current image", .info)
         let inbox = self.inbox
         let request = RunRequest(inputs: renderInputs, settings: settings, allowUnmatched: parameters.allowUnmatched,
-                                 weightsPath: configuration.weightsPath)
+                                 weightsPath: weightsPath)
         let run = makeRun(request) { event in inbox.post(.runner(run: number, event)) }
         self.run = run
         switchPane(.run)

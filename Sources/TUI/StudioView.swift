@@ -71,6 +71,7 @@ public final class StudioView {
             case .run: drawRun(model, &canvas, body)
             }
         }
+        if model.savePrompt != nil || model.confirmingOverwrite != nil { drawSavePrompt(model, &canvas, body) }
         if model.showingHelp { drawHelp(&canvas, body) }
         drawStatus(model, &canvas, y: height - 2)
         drawKeys(model, &canvas, y: height - 1)
@@ -136,6 +137,8 @@ public final class StudioView {
     func keys(_ model: StudioModel) -> [(String, String)] {
         if model.confirmingQuit { return [("y", "quit"), ("any other key", "keep running")] }
         if model.showingHelp { return [("any key", "close help")] }
+        if model.confirmingOverwrite != nil { return [("y", "overwrite"), ("any other key", "change the name")] }
+        if model.savePrompt != nil { return [("Enter", "save"), ("Esc", "cancel"), ("Bksp", "delete"), ("^U", "clear")] }
         if model.editBuffer != nil { return [("Enter", "set"), ("Esc", "cancel"), ("Bksp", "delete"), ("^U", "clear")] }
         if let b = model.browser {
             if b.showingRecent {
@@ -144,7 +147,9 @@ public final class StudioView {
             return [("type", "filter"), (upDown, "move"), ("Enter", "open/pick"), (unicode ? "←" : "Left", "parent"),
                     ("Tab", "recent folders"), ("Esc", b.query.isEmpty ? "cancel" : "clear")]
         }
-        let tail: [(String, String)] = [("?", "help"), ("q", "quit")]
+        // l is refused during a run (the settings are fixed then); S saves at any time.
+        let presets: [(String, String)] = model.runState.isActive ? [("S", "save preset")] : [("l S", "load/save preset")]
+        let tail: [(String, String)] = presets + [("?", "help"), ("q", "quit")]
         switch model.pane {
         case .inputs:
             return [("Tab", "pane"), (unicode ? "←↑↓→" : "arrows", "select"), ("Enter", "choose"), ("x", "clear"),
@@ -202,8 +207,7 @@ public final class StudioView {
             }
         }
         var y = r.y + area
-        let size = model.parameters.display(.outputSize)
-        let summary = model.mode.map { "mode: \($0.rawValue) · size \(size) · output \(model.parameters.output)" }
+        let summary = model.mode.map { "mode: \($0.rawValue) · size \(model.sizeDescription) · output \(model.parameters.output)" }
             ?? "choose a style image to begin (Enter on 'style image')"
         canvas.put(TextWidth.truncate(summary, to: r.width - 1, ellipsis: canvas.ellipsis), x: r.x + 1, y: y, style: Theme.bold)
         y += 1
@@ -280,8 +284,10 @@ public final class StudioView {
     private func drawBrowser(_ model: StudioModel, _ canvas: inout Canvas, _ r: Rect) {
         guard let b = model.browser else { return }
         let slot = model.browserSlot?.title ?? "file"
+        let title = b.showingRecent ? "Recent folders"
+            : b.kind == .presets ? "Load a preset (built-in, or a .yaml file)" : "Choose the \(slot)"
         canvas.box(x: r.x, y: r.y, width: r.width, height: r.height,
-                   title: b.showingRecent ? "Recent folders" : "Choose the \(slot)", style: Theme.focusFrame, titleStyle: Theme.focusFrame)
+                   title: title, style: Theme.focusFrame, titleStyle: Theme.focusFrame)
         let inner = Rect(x: r.x + 2, y: r.y + 1, width: r.width - 4, height: r.height - 2)
         canvas.put(TextWidth.truncateLeft(b.directory, to: inner.width, ellipsis: canvas.ellipsis), x: inner.x, y: inner.y, style: Theme.bold)
         let find = b.query.isEmpty ? "type to filter · a path starting with / or ~ opens it" : b.query
@@ -300,12 +306,12 @@ public final class StudioView {
             selection = b.recentSelection
         } else {
             names = b.visible.map { e in
-                (e.isDirectory ? e.name + "/" : e.name, e.size.map(Self.bytes) ?? "", e.isDirectory)
+                (e.isDirectory ? e.name + "/" : e.name, e.isBuiltin ? "built-in" : e.size.map(Self.bytes) ?? "", e.isDirectory)
             }
             selection = b.selection
         }
         if names.isEmpty {
-            let why = b.query.isEmpty ? "no images or folders here" : FileBrowser.isPathQuery(b.query) ? "Enter opens this path" : "nothing matches '\(b.query)'"
+            let why = b.query.isEmpty ? "no \(b.kind == .presets ? "presets" : "images") or folders here" : FileBrowser.isPathQuery(b.query) ? "Enter opens this path" : "nothing matches '\(b.query)'"
             canvas.put(why, x: inner.x, y: listTop, style: Theme.muted)
         }
         let offset = max(0, min(selection - listHeight / 2, names.count - listHeight))
@@ -326,6 +332,26 @@ public final class StudioView {
         let px = inner.x + listWidth + 2
         let pw = inner.x + inner.width - px
         guard pw >= 10 else { return }
+        if b.kind == .presets {
+            if let p = model.presetPreview {
+                var rows: [(String, CellStyle)] = []
+                if let error = p.error {
+                    rows += TextWidth.wrap(error, width: pw).map { ($0, Theme.error) }
+                } else {
+                    rows.append(("Enter loads it", Theme.success))
+                }
+                for line in p.lines.prefix(listHeight) {
+                    // Wrapped, keeping the YAML's indentation.
+                    let indent = String(line.prefix { $0 == " " }.prefix(max(0, pw - 8)))
+                    let wrapped = line.isEmpty ? [""] : TextWidth.wrap(String(line.dropFirst(indent.count)), width: pw - indent.count)
+                    rows += wrapped.map { (indent + $0, CellStyle.plain) }
+                }
+                for (i, row) in rows.prefix(listHeight).enumerated() { canvas.put(row.0, x: px, y: listTop + i, style: row.1, maxWidth: pw) }
+            } else if b.selectedEntry?.isDirectory == true {
+                canvas.put("folder: Enter or \(unicode ? "→" : "Right") opens it", x: px, y: listTop, style: Theme.muted, maxWidth: pw)
+            }
+            return
+        }
         if let p = model.preview {
             if let image = p.image {
                 let t = thumbnail(key: "pv-\(p.path)", image: image, columns: pw, rows: listHeight - 1)
@@ -450,7 +476,7 @@ public final class StudioView {
         if model.runNumber == 0 {
             let s = model.parameters.settings
             rows.append(("mode", model.mode?.rawValue ?? "no style image yet", .plain, 6))
-            rows.append(("size", model.parameters.display(.outputSize), .plain, 6))
+            rows.append(("size", model.sizeDescription, .plain, 6))
             rows.append(("plan", "\(s.phases) phase\(s.phases == 1 ? "" : "s") x \(s.iterations) iterations", .plain, 6))
             rows.append(("output", model.parameters.output, .plain, 5))
             if let problem = model.inputProblems.first { rows.append(("blocked", problem, Theme.error, 8)) }
@@ -519,6 +545,31 @@ public final class StudioView {
         }
     }
 
+    // MARK: - Save as a preset
+
+    private func drawSavePrompt(_ model: StudioModel, _ canvas: inout Canvas, _ r: Rect) {
+        let w = min(r.width - 4, 86), h = 6
+        let x = r.x + (r.width - w) / 2, y = r.y + max(0, (r.height - h) / 2)
+        canvas.fill(x: x, y: y, width: w, height: h)
+        canvas.box(x: x, y: y, width: w, height: h, title: "Save the settings as a preset", style: Theme.focusFrame,
+                   titleStyle: Theme.focusFrame)
+        let inner = w - 4
+        canvas.put("file: ", x: x + 2, y: y + 1, style: Theme.bold)
+        let fieldWidth = inner - 6
+        if let typed = model.confirmingOverwrite {
+            canvas.put(TextWidth.truncateLeft(typed, to: fieldWidth, ellipsis: canvas.ellipsis), x: x + 8, y: y + 1, style: Theme.field)
+            canvas.put(TextWidth.truncate("exists: y overwrites it, any other key goes back to the name", to: inner, ellipsis: canvas.ellipsis),
+                       x: x + 2, y: y + 3, style: Theme.warning)
+        } else if let typed = model.savePrompt {
+            let shown = TextWidth.truncateLeft(typed, to: fieldWidth - 1, ellipsis: canvas.ellipsis)
+            canvas.putPadded(shown + (unicode ? "▏" : "_"), x: x + 8, y: y + 1, width: fieldWidth, style: Theme.field)
+            canvas.put(TextWidth.truncate("YAML (.yaml/.yml); paths are written relative to its folder.", to: inner, ellipsis: canvas.ellipsis),
+                       x: x + 2, y: y + 3, style: Theme.muted)
+        }
+        canvas.put(TextWidth.truncate("It loads back with l, and doodle render --preset FILE renders it.", to: inner, ellipsis: canvas.ellipsis),
+                   x: x + 2, y: y + 4, style: Theme.muted)
+    }
+
     // MARK: - Help
 
     /// The full key list, in two columns (fits 80x24).
@@ -531,6 +582,7 @@ public final class StudioView {
             item("Tab S-Tab 1 2 3", "switch pane"), item("r", "start a run"), item("space", "pause / resume"),
             item("s", "stop, write the image"), item("w", "write the image now"),
             item("q  Ctrl-C", "quit (asks mid-run)"), item("?", "this help"), item("Esc", "clear status line"),
+            item("l", "load a preset"), item("S", "save as a preset"),
             section("Inputs"),
             item(arrows, "select a slot"), item("Enter  o", "choose a file"), item("x  Delete", "clear the slot"),
             section("Run"),

@@ -239,22 +239,75 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertTrue(screen().contains("doodle tui: last wrote \(output)"))
     }
 
-    /// Below 80x24 it says so; resized, it draws; help opens and closes; --preset is accepted
-    /// and answered; Ctrl-C quits at once when idle (status 130) with the terminal restored.
-    func testTooSmallResizeHelpPresetAndCtrlC() throws {
-        start("--preset gallery --output '\(scratch)/x.png'", width: 70, height: 20)
+    /// Below 80x24 it says so; resized, it draws; help opens and closes and lists the preset
+    /// keys; --preset quick is applied under the flags; S saves the settings as a preset
+    /// (asking for the file) that `doodle check` accepts; l loads a built-in one; Ctrl-C quits
+    /// at once when idle (status 130) with the terminal restored.
+    func testTooSmallResizeHelpPresetsAndCtrlC() throws {
+        start("--preset quick --style samples/monet.jpg --map samples/coast_sem.png --output '\(scratch)/x.png' --iterations 7",
+              width: 70, height: 20)
         let small = try waitFor(text: "needs a terminal of at least 80x24")
         XCTAssertTrue(small.contains("this one is 70x20"))
         tmux(["resize-window", "-t", session, "-x", "100", "-y", "30"])
         let full = try waitFor(text: "doodle studio")
-        XCTAssertTrue(full.contains("presets are not available yet"), full)
+        XCTAssertTrue(full.contains("size auto (512x384) x 0.5 = 256x192"), "quick's scale:\n\(full)")
+        XCTAssertTrue(full.contains(" l S  load/save preset "), full)
         keys("?")
         let help = try waitFor(text: "Help · any key closes")
         XCTAssertTrue(help.contains("pause / resume"))
+        XCTAssertTrue(help.contains("save as a preset"), help)
         keys("Escape")
         try waitFor("help to close") { !$0.contains("Help · any key closes") }
+
+        // S: the file name asked for, with a default to edit.
+        keys("S")
+        let prompt = try waitFor(text: "Save the settings as a preset")
+        XCTAssertTrue(prompt.contains("file: doodle-preset.yaml"), prompt)
+        let saved = scratch + "/saved.yaml"
+        keys("C-u")
+        type(saved)
+        keys("Enter")
+        try waitFor(text: "saved preset \(saved)")
+        let preset = try Preset.load(path: saved)
+        XCTAssertEqual(preset.iterations, 7, "the flag")
+        XCTAssertEqual(preset.phases, 2, "quick's")
+        XCTAssertEqual(preset.scale, 0.5, "quick's")
+        XCTAssertEqual(preset.style, Self.packageRoot + "/samples/monet.jpg")
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: binary)
+        check.arguments = ["check", saved]
+        check.standardOutput = FileHandle.nullDevice
+        check.standardError = FileHandle.nullDevice
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, "doodle check \(saved)")
+
+        // l: a built-in preset, by type-ahead.
+        keys("l")
+        try waitFor(text: "Load a preset")
+        type("portr")
+        keys("Enter")
+        try waitFor(text: "loaded built-in preset portrait")
+
         keys("C-c")
         try assertEndedRestored(status: 130)
+    }
+
+    /// A bad preset: one line naming file:line, exit 2, before the screen opens.
+    func testBadPresetStopsBeforeTheScreen() throws {
+        let bad = scratch + "/bad.yaml"
+        try "phases: 2\nstyle-weight: heavy\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["tui", "--preset", bad]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 2)
+        XCTAssertEqual(message, "doodle: \(bad):2: style-weight 'heavy' is not a number; give e.g. 10\n")
     }
 
     /// SIGTERM (like a crash signal) still gives the terminal back.
