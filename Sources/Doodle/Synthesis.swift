@@ -71,11 +71,12 @@ public final class Synthesis {
             // or when float32 noise defeats its line search; both times it restarts from the
             // best image so far with a fresh history, until the budget is spent or a restart
             // makes no headway.
+            var best = Float.infinity
             while iteration < settings.iterations && !stopped {
                 let firstOfRun = iteration
                 var restartForSettings = false
                 minimizer.options.maxEvaluations = settings.iterations - iteration
-                _ = minimizer.minimize(x: &x) { pixels, gradient in
+                let outcome = minimizer.minimize(x: &x) { pixels, gradient in
                     if shouldStop() {
                         stopped = true
                         return nil
@@ -102,7 +103,10 @@ public final class Synthesis {
                         image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
                     return Float(losses.total)
                 }
-                if !restartForSettings && iteration - firstOfRun < 3 { break }
+                let improved = outcome.bestValue < best - 1e-4 * abs(best)
+                best = min(best, outcome.bestValue)
+                if restartForSettings { best = .infinity; continue }
+                if iteration - firstOfRun < 3 || !improved { break }
             }
             phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9 - phaseStages.total
             timing = timing + phaseStages

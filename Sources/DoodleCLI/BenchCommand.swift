@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the hot paths (medians of several runs after a warm-up).",
-        subcommands: [NetBench.self, RenderBench.self])
+        subcommands: [NetBench.self, RenderBench.self, MatchBench.self])
 
     struct NetBench: ParsableCommand {
         static let configuration = CommandConfiguration(
