@@ -69,9 +69,10 @@ public final class Synthesis {
             var stopped = false
             // L-BFGS-B stops early when the objective changes under it (a live weight change)
             // or when float32 noise defeats its line search; both times it restarts from the
-            // best image so far with a fresh history, until the budget is spent or a restart
-            // makes no headway.
+            // best image so far with a fresh history, until the budget is spent or two restarts
+            // in a row make no headway.
             var best = Float.infinity
+            var stalls = 0
             while iteration < settings.iterations && !stopped {
                 let firstOfRun = iteration
                 var restartForSettings = false
@@ -106,7 +107,9 @@ public final class Synthesis {
                 let improved = outcome.bestValue < best - 1e-4 * abs(best)
                 best = min(best, outcome.bestValue)
                 if restartForSettings { best = .infinity; continue }
-                if iteration - firstOfRun < 3 || !improved { break }
+                // Two restarts in a row without headway: this phase has converged.
+                stalls = improved ? 0 : stalls + 1
+                if stalls >= 2 { break }
             }
             phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9 - phaseStages.total
             timing = timing + phaseStages

@@ -120,7 +120,8 @@ public final class ClassRestrictedMatcher: PatchMatcher {
     private var gathered: [Float] = []
     private var rowBest: [Float] = []
     private var rowIndex: [Int32] = []
-    private var usage: [Int32] = []
+    private var varietyPenalty = VarietyPenalty(strength: 0, styleCount: 0)
+    private var penaltyGeneration = 0
     /// In grouped order.
     private var penalty: [Float] = []
     // Per-call target classes (reused).
@@ -165,7 +166,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
         gathered = [Float](repeating: 0, count: sliceRows * d)
         rowBest = [Float](repeating: 0, count: sliceRows)
         rowIndex = [Int32](repeating: 0, count: sliceRows)
-        usage = [Int32](repeating: 0, count: n)
+        varietyPenalty = VarietyPenalty(strength: variety, styleCount: n)
         penalty = [Float](repeating: 0, count: n)
     }
 
@@ -268,14 +269,13 @@ public final class ClassRestrictedMatcher: PatchMatcher {
     }
 
     private func updatePenalty() {
-        guard variety > 0, let most = usage.max(), most > 0 else { return }
-        let scale = variety / Float(most)
-        for j in 0..<order.count { penalty[j] = Float(usage[Int(order[j])]) * scale }
+        varietyPenalty.strength = variety
+        guard variety > 0, varietyPenalty.generation != penaltyGeneration else { return }
+        penaltyGeneration = varietyPenalty.generation
+        for j in 0..<order.count { penalty[j] = varietyPenalty.values[Int(order[j])] }
     }
 
     private func countUsage(_ matches: [Int32]) {
-        guard variety > 0 else { return }
-        for i in 0..<usage.count { usage[i] = 0 }
-        for m in matches { usage[Int(m)] += 1 }
+        varietyPenalty.record(matches)
     }
 }

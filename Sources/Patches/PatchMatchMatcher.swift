@@ -110,7 +110,8 @@ public final class PatchMatchMatcher: PatchMatcher {
     private let classMembers: Buffer<Int32>
     private let classStart: [Int]
     private let classPresent: UInt64
-    private var usage: Buffer<Int32>
+    private let varietyPenalty: VarietyPenalty
+    private var penaltyGeneration = 0
     private var penalty: Buffer<Float>
     private var calls: UInt64 = 0
     private var smallProblem: ExactPatchMatcher?
@@ -174,8 +175,7 @@ public final class PatchMatchMatcher: PatchMatcher {
         classMembers = members
         classStart = start
         classPresent = classes.isRestricting ? present : ~0
-        usage = Buffer(n)
-        usage.pointer.update(repeating: 0, count: n)
+        varietyPenalty = VarietyPenalty(strength: variety, styleCount: n)
         penalty = Buffer(n)
         penalty.pointer.update(repeating: 0, count: n)
     }
@@ -307,18 +307,14 @@ public final class PatchMatchMatcher: PatchMatcher {
     }
 
     private func updatePenalty() {
-        guard variety > 0 else { return }
-        var most: Int32 = 0
-        for i in 0..<style.count { most = max(most, usage.pointer[i]) }
-        guard most > 0 else { return }
-        let scale = variety / Float(most)
-        for i in 0..<style.count { penalty.pointer[i] = Float(usage.pointer[i]) * scale }
+        varietyPenalty.strength = variety
+        guard variety > 0, varietyPenalty.generation != penaltyGeneration else { return }
+        penaltyGeneration = varietyPenalty.generation
+        for i in 0..<style.count { penalty.pointer[i] = varietyPenalty.values[i] }
     }
 
     private func countUsage(_ matches: [Int32]) {
-        guard variety > 0 else { return }
-        usage.pointer.update(repeating: 0, count: style.count)
-        for m in matches { usage.pointer[Int(m)] += 1 }
+        varietyPenalty.record(matches)
     }
 
     // MARK: - Layout

@@ -9,35 +9,33 @@ public protocol PatchMatcher: AnyObject {
 /// Exhaustive nearest neighbours: every target key against every style key, as matrix
 /// products over slices of target rows, so memory stays bounded by `sliceRows * N_style`.
 ///
-/// `variety` > 0 lowers the score of style patches in proportion to how often the previous
-/// call used them (at most by `variety`), spreading the choice over more of the style.
+/// `variety` > 0 lowers the score of often-used style patches (see `VarietyPenalty`).
 public final class ExactPatchMatcher: PatchMatcher {
     public let style: PatchBank
-    public var variety: Float
+    public var variety: Float {
+        get { varietyPenalty.strength }
+        set { varietyPenalty.strength = newValue }
+    }
+    private let varietyPenalty: VarietyPenalty
     private let sliceRows: Int
     private var scores: [Float]
-    private var usage: [Int32]
-    private var penalty: [Float]
 
     public init(style: PatchBank, variety: Float = 0, sliceRows: Int = 256) {
         self.style = style
-        self.variety = variety
+        varietyPenalty = VarietyPenalty(strength: variety, styleCount: style.count)
         self.sliceRows = sliceRows
         scores = [Float](repeating: 0, count: sliceRows * style.count)
-        usage = [Int32](repeating: 0, count: style.count)
-        penalty = [Float](repeating: 0, count: style.count)
     }
 
     public func match(target: PatchBank, into matches: inout [Int32]) {
         precondition(target.keyDimension == style.keyDimension, "target and style keys differ in size")
         if matches.count != target.count { matches = [Int32](repeating: 0, count: target.count) }
-        updatePenalty()
         let (ns, d) = (style.count, style.keyDimension)
         let usePenalty = variety > 0
         target.keys.withUnsafeBufferPointer { t in
             style.keys.withUnsafeBufferPointer { s in
                 scores.withUnsafeMutableBufferPointer { sc in
-                    penalty.withUnsafeBufferPointer { pen in
+                    varietyPenalty.values.withUnsafeBufferPointer { pen in
                         matches.withUnsafeMutableBufferPointer { out in
                             var first = 0
                             while first < target.count {
@@ -57,19 +55,7 @@ public final class ExactPatchMatcher: PatchMatcher {
                 }
             }
         }
-        countUsage(matches)
-    }
-
-    private func updatePenalty() {
-        guard variety > 0, let most = usage.max(), most > 0 else { return }
-        let scale = variety / Float(most)
-        for i in 0..<usage.count { penalty[i] = Float(usage[i]) * scale }
-    }
-
-    private func countUsage(_ matches: [Int32]) {
-        guard variety > 0 else { return }
-        for i in 0..<usage.count { usage[i] = 0 }
-        for m in matches { usage[Int(m)] += 1 }
+        varietyPenalty.record(matches)
     }
 }
 

@@ -1,0 +1,38 @@
+/// `--variety`: lowers the score of style patches in proportion to how many target patches
+/// chose them (the most used by the full `strength`), so the choice spreads over more of the
+/// style. The counts are refreshed only every `refreshEvery` calls: in between, the loss stays
+/// one function of the pixels, which L-BFGS-B's line search needs (a penalty that moved on
+/// every call stalled the optimiser at the seed).
+public final class VarietyPenalty {
+    public var strength: Float
+    public let refreshEvery: Int
+    /// Per style patch, subtracted from its score.
+    public private(set) var values: [Float]
+    /// Bumped whenever `values` change, for matchers that keep a reordered copy.
+    public private(set) var generation = 0
+    private var usage: [Int32]
+    private var calls = 0
+
+    public init(strength: Float, styleCount: Int, refreshEvery: Int = 10) {
+        self.strength = strength
+        self.refreshEvery = max(1, refreshEvery)
+        values = [Float](repeating: 0, count: styleCount)
+        usage = [Int32](repeating: 0, count: styleCount)
+    }
+
+    public var isActive: Bool { strength > 0 }
+
+    /// Counts the matches of a call (only on every `refreshEvery`-th call, the first time
+    /// after `refreshEvery` calls) and updates `values`.
+    public func record(_ matches: [Int32]) {
+        guard strength > 0 else { return }
+        calls += 1
+        guard calls % refreshEvery == 0 else { return }
+        for i in 0..<usage.count { usage[i] = 0 }
+        for m in matches { usage[Int(m)] += 1 }
+        guard let most = usage.max(), most > 0 else { return }
+        let scale = strength / Float(most)
+        for i in 0..<usage.count { values[i] = Float(usage[i]) * scale }
+        generation += 1
+    }
+}
