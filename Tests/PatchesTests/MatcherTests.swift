@@ -208,8 +208,9 @@ final class MatcherTests: XCTestCase {
         // A flat target: without variety most of it takes the same few patches.
         let target = Self.bank(Tensor(shape: [16, 20, 20], data: [Float](repeating: 0.5, count: 16 * 400)),
                                map: Self.styleMap(height: 20, width: 20), mapWeight: 1)
-        let plain = Set(Self.run(PatchMatchMatcher(style: style, options: Self.always), target, calls: 3)).count
-        let varied = Set(Self.run(PatchMatchMatcher(style: style, variety: 1, options: Self.always), target, calls: 3)).count
+        // The usage penalty is refreshed every 10 calls (VarietyPenalty): it acts from call 11.
+        let plain = Set(Self.run(PatchMatchMatcher(style: style, options: Self.always), target, calls: 12)).count
+        let varied = Set(Self.run(PatchMatchMatcher(style: style, variety: 1, options: Self.always), target, calls: 12)).count
         XCTAssertGreaterThan(varied, plain, "variety should use more distinct style patches (\(varied) vs \(plain))")
     }
 
