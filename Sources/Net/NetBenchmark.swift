@@ -35,7 +35,7 @@ public struct NetBenchmark {
     }
 
     public func run(network: VGG19) -> Result {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let image = Tensor(shape: [3, height, width], data: (0..<3 * height * width).map { _ in Float(rng.next() % 256) })
         let shape = [layer.outChannels, height / layer.stride, width / layer.stride]
         let gradient = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(rng.next() % 1000) / 1000 - 0.5 })
@@ -93,14 +93,18 @@ public func median(_ values: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+/// SplitMix64: small, fast, reproducible random numbers (the same seed, the same stream),
+/// for noise seeds and benchmark data.
+public struct SplitMix64 {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+    /// Uniform in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
