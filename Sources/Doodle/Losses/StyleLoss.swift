@@ -41,6 +41,10 @@ public final class StyleLoss {
             target.update(features: features)
             matcher.match(target: target, into: &matches)
         }
+        return timing.measure(\.losses) { lossAndGradient(features) }
+    }
+
+    private func lossAndGradient(_ features: Tensor) -> (loss: Double, gradient: Tensor) {
         let d = style.featureDimension, n = target.count
         let scale = weight / Float(max(1, n * d))
         var loss = 0.0
