@@ -39,14 +39,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let flags = try flagPreset()
-        var base = Preset()
-        if let preset {
-            do {
-                base = try Preset.named(preset)
-            } catch let error as PresetError {
-                throw UserError(error.description)
-            }
-        }
+        let base = try basePreset(preset)
         let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
         let runner = JobRunner()
         runner.createOutputFolders = false

@@ -87,3 +87,14 @@ struct PresetBuilder {
         preset.set(key, value, from: .commandLine)
     }
 }
+
+/// The preset a `--preset NAME|FILE` flag names (an empty one without the flag); a bad file is
+/// one line naming file:line.
+func basePreset(_ name: String?) throws -> Preset {
+    guard let name else { return Preset() }
+    do {
+        return try Preset.named(name)
+    } catch let error as PresetError {
+        throw UserError(error.description)
+    }
+}

@@ -40,14 +40,7 @@ struct TUICommand: ParsableCommand {
         let flags = try flagPreset()
         // Built-in defaults < preset < flags, as `doodle render --preset` takes them. A bad
         // preset is one line naming file:line, before the screen opens.
-        var base = Preset()
-        if let preset {
-            do {
-                base = try Preset.named(preset)
-            } catch let error as PresetError {
-                throw UserError(error.description)
-            }
-        }
+        let base = try basePreset(preset)
         let resolved = flags.merged(over: base)
         if let seed = resolved.randomSeed, seed > UInt64(Int.max) {
             let source = resolved.sources[.randomSeed]

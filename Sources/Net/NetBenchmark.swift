@@ -95,7 +95,7 @@ public func median(_ values: [Double]) -> Double {
 
 /// SplitMix64: small, fast, reproducible random numbers (the same seed, the same stream),
 /// for noise seeds and benchmark data.
-public struct SplitMix64 {
+public struct SplitMix64: RandomNumberGenerator {
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
@@ -107,4 +107,8 @@ public struct SplitMix64 {
     }
     /// Uniform in [0, 1).
     public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    /// `n` floats, uniform in `range`.
+    public mutating func floats(_ n: Int, in range: ClosedRange<Float>) -> [Float] {
+        (0..<n).map { _ in Float.random(in: range, using: &self) }
+    }
 }

@@ -5,8 +5,7 @@ import Doodle
 /// The `doodle` command as a user meets it: every mistake is one line on stderr naming the
 /// file and the fix, exit code 2, and nothing is written or overwritten.
 final class CLITests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = DoodleBinary.packageRoot
     var scratch: URL!
 
     override func setUpWithError() throws {
@@ -18,28 +17,10 @@ final class CLITests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
+    typealias Run = DoodleBinary.Run
 
     func doodle(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let binary = Self.packageRoot.appendingPathComponent(".build/release/doodle")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) is missing: build with `swift build -c release` (scripts/test does)")
-            throw XCTSkip("no binary")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = scratch
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        try DoodleBinary.run(arguments, in: scratch, environment: environment)
     }
 
     /// Exit 2 and exactly one line on stderr that contains every fragment.
@@ -123,9 +104,8 @@ final class CLITests: XCTestCase {
     /// Ctrl-C stops at the next evaluation, writes the image so far and exits 130.
     func testInterruptWritesTheCurrentImage() throws {
         let (style, _, doodleMap) = try writeMaps()
-        let binary = Self.packageRoot.appendingPathComponent(".build/release/doodle")
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = try DoodleBinary.url()
         process.arguments = ["render", "--style", style, "--map", doodleMap, "--output", "out.png",
                              "--phases", "1", "--iterations", "100000", "--print-every", "1"]
         process.currentDirectoryURL = scratch

@@ -6,8 +6,7 @@ import Doodle
 /// `.build/release/doodle`, or the one named by the environment variable DOODLE_BIN. Renders
 /// are tiny (48x48, one phase, a few iterations).
 final class PresetCLITests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = DoodleBinary.packageRoot
     var scratch: URL!
 
     override func setUpWithError() throws {
@@ -19,28 +18,10 @@ final class PresetCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
+    typealias Run = DoodleBinary.Run
 
     func doodle(_ arguments: [String], in directory: URL? = nil) throws -> Run {
-        let binary = ProcessInfo.processInfo.environment["DOODLE_BIN"].map { URL(fileURLWithPath: $0, relativeTo: Self.packageRoot) }
-            ?? Self.packageRoot.appendingPathComponent(".build/release/doodle")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) is missing: build with `swift build -c release` (or set DOODLE_BIN)")
-            throw XCTSkip("no binary")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? scratch
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        try DoodleBinary.run(arguments, in: directory ?? scratch)
     }
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }

@@ -4,7 +4,7 @@ import Net
 /// The fast im2col + sgemm kernel against the direct loops, and the adjoint used for gradients.
 final class ConvolutionTests: XCTestCase {
     func testFastKernelMatchesReferenceAcrossBands() {
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let (cin, cout, h, w) = (5, 7, 9, 11)
         let input = rng.floats(cin * h * w, in: -1...1)
         let weights = rng.floats(cout * cin * 9, in: -1...1)
@@ -23,7 +23,7 @@ final class ConvolutionTests: XCTestCase {
 
     /// <conv(x), y> == <x, conv'(y)>: the flipped, transposed kernel is the exact adjoint.
     func testTransposedFlippedKernelIsTheAdjoint() {
-        var rng = SeededGenerator(seed: 2)
+        var rng = SplitMix64(seed: 2)
         let (cin, cout, h, w) = (3, 4, 6, 5)
         let x = rng.floats(cin * h * w, in: -1...1)
         let y = rng.floats(cout * h * w, in: -1...1)
@@ -99,18 +99,3 @@ func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
     zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
 
-/// SplitMix64: reproducible test data without Foundation's global generator.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func floats(_ n: Int, in range: ClosedRange<Float>) -> [Float] {
-        (0..<n).map { _ in Float.random(in: range, using: &self) }
-    }
-}
