@@ -12,9 +12,10 @@ import Patches
 ///    for PatchMatch `runs` more on unchanged features (converged). Quality: the mean key score
 ///    of the last call's matches against exact's on the same features, and how many
 ///    single-class target patches got a style patch of their own class.
-/// 2. A synthesis per matcher (one phase by default) from the same seed at `synthesisSize`: the style loss it
-///    reports, and the style loss of its final image re-matched exactly (the fair comparison),
-///    plus `score` of the final image.
+/// 2. Syntheses per matcher (one phase by default) at `synthesisSize`, one per seed, each seed
+///    shared by all matchers: the style loss each reports, the style loss of its final image
+///    re-matched exactly (the fair comparison), and `score` of the final image; differences
+///    to exact are paired by seed and averaged.
 /// 3. The dot product kernel against a plain loop.
 public struct MatchBenchmark {
     public struct Options: Sendable {
@@ -26,6 +27,8 @@ public struct MatchBenchmark {
         public var iterations = 30
         /// Phases of the synthesis runs (coarse to fine, as in a render).
         public var phases = 1
+        /// Synthesis runs per matcher, from seeds `randomSeed`, `randomSeed + 1`, ...
+        public var seeds = 5
         public var synthesis = true
         public var score = true
         public var semanticWeight: Float = RenderSettings().semanticWeight
@@ -65,23 +68,41 @@ public struct MatchBenchmark {
         public let matchers: [MatcherTiming]
     }
 
-    public struct SynthesisResult: Codable, Sendable {
-        public let matcher: String
+    /// One synthesis run: one matcher, one seed.
+    public struct SynthesisRun: Codable, Sendable {
+        public let seed: UInt64
         /// Evaluations run (fewer than `iterations` when L-BFGS-B stopped early).
         public let evaluations: Int
         public let seconds: Double
-        public let secondsPerEvaluation: Double
-        public let matchingPerEvaluation: Double
+        public let matchingSeconds: Double
         /// The style loss the run itself reports at its last evaluation (its own matches).
         public let styleLoss: Double
         public let totalLoss: Double
         /// The style loss of the final image with exact matching.
         public let rematchedStyleLoss: Double
-        /// (rematched - exact run's rematched) / exact run's.
-        public let rematchedGap: Double
         /// `score` of the final image: patch class fractions per layer and the colour distance.
         public let scoreFractions: [String: Double]?
         public let scoreDeltaE: Double?
+    }
+
+    /// One matcher's synthesis runs, one per seed, and their means; differences are paired by
+    /// seed against exact's run from the same seed (a single short run moves by about 0.02 in
+    /// `score` with any small change, so one seed says little).
+    public struct SynthesisResult: Codable, Sendable {
+        public let matcher: String
+        public let runs: [SynthesisRun]
+        public let secondsPerEvaluation: Double
+        public let matchingPerEvaluation: Double
+        public let styleLoss: Double
+        public let rematchedStyleLoss: Double
+        /// Mean over seeds of (rematched - exact's rematched) / exact's rematched.
+        public let rematchedGap: Double
+        /// Means over seeds.
+        public let scoreFractions: [String: Double]?
+        public let scoreDeltaE: Double?
+        /// Mean over seeds of (this one's fraction - exact's), and the standard error of that mean.
+        public let scoreDifference: [String: Double]?
+        public let scoreDifferenceError: [String: Double]?
     }
 
     public struct DotTiming: Codable, Sendable {
@@ -100,6 +121,7 @@ public struct MatchBenchmark {
         public let synthesisHeight: Int
         public let phases: Int
         public let iterations: Int
+        public let seeds: Int
         public let synthesis: [SynthesisResult]
         public let dotKernel: [DotTiming]
     }
@@ -128,7 +150,7 @@ public struct MatchBenchmark {
         return Result(width: options.size.width, height: options.size.height, runs: options.runs,
                       threads: ProcessInfo.processInfo.activeProcessorCount, layers: layers,
                       synthesisWidth: options.synthesisSize.width, synthesisHeight: options.synthesisSize.height,
-                      phases: options.phases, iterations: options.iterations, synthesis: synthesis, dotKernel: Self.timeDot())
+                      phases: options.phases, iterations: options.iterations, seeds: options.seeds, synthesis: synthesis, dotKernel: Self.timeDot())
     }
 
     // MARK: - One call
@@ -224,53 +246,88 @@ public struct MatchBenchmark {
     private func synthesisRuns(network: VGG19, progress: (String) -> Void) throws -> [SynthesisResult] {
         let inputs = RenderInputs(style: style, styleMap: styleMap, targetMap: targetMap,
                                   outputSize: (options.synthesisSize.width, options.synthesisSize.height))
+        let seeds = (0..<UInt64(max(1, options.seeds))).map { options.randomSeed + $0 }
+        let noRef = ProcessInfo.processInfo.environment["DOODLE_NO_REF"] != nil
+        let kinds = noRef ? options.matchers : [MatcherKind.exact] + options.matchers.filter { $0 != .exact }
+        var runs: [MatcherKind: [SynthesisRun]] = [:]
+        for kind in kinds {
+            runs[kind] = try seeds.map { seed in
+                progress("synthesis: \(kind.rawValue), seed \(seed)")
+                return try synthesisRun(network: network, inputs: inputs, matcher: kind, seed: seed)
+            }
+        }
+        let reference = runs[kinds[0]]!
+        return kinds.filter { options.matchers.contains($0) }.map { kind in
+            summary(kind, runs[kind]!, reference: reference)
+        }
+    }
+
+    private func synthesisRun(network: VGG19, inputs: RenderInputs, matcher: MatcherKind, seed: UInt64) throws -> SynthesisRun {
         var settings = RenderSettings()
         settings.phases = options.phases
         settings.iterations = options.iterations
-        settings.randomSeed = options.randomSeed
+        settings.randomSeed = seed
         settings.semanticWeight = options.semanticWeight
-        var rows: [(kind: MatcherKind, evaluations: Int, seconds: Double, perEvaluation: Double, matching: Double, style: Double,
-                    total: Double, rematched: Double, fractions: [String: Double]?, deltaE: Double?)] = []
-        let kinds = [MatcherKind.exact] + options.matchers.filter { $0 != .exact }
-        for kind in kinds {
-            progress("synthesis: \(kind.rawValue)")
-            settings.matcher = kind
-            let synthesis = try Synthesis(network: network, inputs: inputs, settings: settings)
-            var last = LossBreakdown()
-            let start = DispatchTime.now().uptimeNanoseconds
-            let (image, _) = synthesis.run(events: { event in
-                if case .iteration(let report) = event { last = report.losses }
-            })
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let n = Double(max(1, synthesis.evaluations))
-            // The final image once more, matched exactly: one evaluation from it as the seed.
-            var check = settings
-            check.matcher = .exact
-            check.iterations = 1
-            check.phases = 1
-            check.seed = .image(image)
-            var rematched = LossBreakdown()
-            _ = try Synthesis(network: network, inputs: inputs, settings: check).run(events: { event in
-                if case .iteration(let report) = event { rematched = report.losses }
-            })
-            var fractions: [String: Double]?, deltaE: Double?
-            if options.score {
-                let s = try Doodle.score(output: image, style: style, styleMap: styleMap, targetMap: targetMap,
-                                         network: network)
-                fractions = Dictionary(uniqueKeysWithValues: s.layers.map { ($0.layer.name, $0.fraction) })
-                deltaE = s.deltaE
+        settings.matcher = matcher
+        let synthesis = try Synthesis(network: network, inputs: inputs, settings: settings)
+        var last = LossBreakdown()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (image, _) = synthesis.run(events: { event in
+            if case .iteration(let report) = event { last = report.losses }
+        })
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        // The final image once more, matched exactly: one evaluation from it as the seed.
+        var check = settings
+        check.matcher = .exact
+        check.iterations = 1
+        check.phases = 1
+        check.seed = .image(image)
+        var rematched = LossBreakdown()
+        _ = try Synthesis(network: network, inputs: inputs, settings: check).run(events: { event in
+            if case .iteration(let report) = event { rematched = report.losses }
+        })
+        var fractions: [String: Double]?, deltaE: Double?
+        if options.score {
+            let s = try Doodle.score(output: image, style: style, styleMap: styleMap, targetMap: targetMap, network: network)
+            fractions = Dictionary(uniqueKeysWithValues: s.layers.map { ($0.layer.name, $0.fraction) })
+            deltaE = s.deltaE
+        }
+        return SynthesisRun(seed: seed, evaluations: synthesis.evaluations, seconds: seconds - synthesis.timing.setup,
+                            matchingSeconds: synthesis.timing.matching, styleLoss: last.style.values.reduce(0, +),
+                            totalLoss: last.total, rematchedStyleLoss: rematched.style.values.reduce(0, +),
+                            scoreFractions: fractions, scoreDeltaE: deltaE)
+    }
+
+    private func summary(_ kind: MatcherKind, _ runs: [SynthesisRun], reference: [SynthesisRun]) -> SynthesisResult {
+        let evaluations = Double(max(1, runs.map(\.evaluations).reduce(0, +)))
+        var fractions: [String: Double]?, differences: [String: Double]?, errors: [String: Double]?
+        if let layers = runs.first?.scoreFractions?.keys {
+            fractions = [:]; differences = [:]; errors = [:]
+            for layer in layers {
+                fractions![layer] = Self.mean(runs.map { $0.scoreFractions![layer]! })
+                let paired = zip(runs, reference).map { $0.scoreFractions![layer]! - $1.scoreFractions![layer]! }
+                differences![layer] = Self.mean(paired)
+                errors![layer] = Self.standardError(paired)
             }
-            rows.append((kind, synthesis.evaluations, seconds, (seconds - synthesis.timing.setup) / n, synthesis.timing.matching / n,
-                         last.style.values.reduce(0, +), last.total, rematched.style.values.reduce(0, +),
-                         fractions, deltaE))
         }
-        let reference = rows[0].rematched
-        return rows.filter { options.matchers.contains($0.kind) }.map { r in
-            SynthesisResult(matcher: r.kind.rawValue, evaluations: r.evaluations, seconds: r.seconds, secondsPerEvaluation: r.perEvaluation,
-                            matchingPerEvaluation: r.matching, styleLoss: r.style, totalLoss: r.total,
-                            rematchedStyleLoss: r.rematched, rematchedGap: (r.rematched - reference) / reference,
-                            scoreFractions: r.fractions, scoreDeltaE: r.deltaE)
-        }
+        return SynthesisResult(
+            matcher: kind.rawValue, runs: runs,
+            secondsPerEvaluation: runs.map(\.seconds).reduce(0, +) / evaluations,
+            matchingPerEvaluation: runs.map(\.matchingSeconds).reduce(0, +) / evaluations,
+            styleLoss: Self.mean(runs.map(\.styleLoss)), rematchedStyleLoss: Self.mean(runs.map(\.rematchedStyleLoss)),
+            rematchedGap: Self.mean(zip(runs, reference).map { ($0.rematchedStyleLoss - $1.rematchedStyleLoss) / $1.rematchedStyleLoss }),
+            scoreFractions: fractions, scoreDeltaE: runs.first?.scoreDeltaE == nil ? nil : Self.mean(runs.map { $0.scoreDeltaE! }),
+            scoreDifference: differences, scoreDifferenceError: errors)
+    }
+
+    static func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+
+    /// Standard error of the mean (0 for fewer than two values).
+    static func standardError(_ values: [Double]) -> Double {
+        guard values.count > 1 else { return 0 }
+        let m = mean(values)
+        let variance = values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)
+        return (variance / Double(values.count)).squareRoot()
     }
 
     // MARK: - Helpers

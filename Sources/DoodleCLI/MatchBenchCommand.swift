@@ -13,8 +13,9 @@ extension BenchCommand {
             Calls: the style at --size, the target the style mirrored with the target map beside it; a cold \
             first call, then --runs warm calls each on slightly different features (medians), and for \
             patchmatch --runs more on unchanged features. Synthesis: --phases phases (default 1) of --iterations evaluations at \
-            --synthesis-size from the same seed per matcher; the style loss it reports, the style loss of its \
-            final image matched exactly, and `doodle score` of that image. \
+            --synthesis-size per matcher and seed (--seeds runs from seeds --seed, --seed+1, ...; every matcher \
+            gets the same seeds); the style loss each reports, the style loss of its final image matched exactly, \
+            and `doodle score` of that image, with differences to exact paired by seed and averaged. \
             Defaults: ../shared/images Monet to Coastline when that folder exists, else samples/monet.jpg to samples/coast_sem.png.
             """)
         @Option(help: "Style image.") var style: String?
@@ -28,6 +29,8 @@ extension BenchCommand {
         @Option(help: "Synthesis size WxH.") var synthesisSize: ImageSize = ImageSize(width: 256, height: 192)
         @Option(help: "Evaluations per synthesis phase.") var iterations = 30
         @Option(help: "Synthesis phases (coarse to fine).") var phases = 1
+        @Option(help: "Synthesis runs per matcher, one per seed.") var seeds = 5
+        @Option(help: "First seed of the synthesis runs.") var seed: UInt64 = 0
         @Flag(help: "Skip the per-call timings.") var noCalls = false
         @Flag(help: "Skip the synthesis runs.") var noSynthesis = false
         @Flag(help: "Skip scoring the synthesis results.") var noScore = false
@@ -43,8 +46,8 @@ extension BenchCommand {
             for name in matchers.split(separator: ",") where MatcherKind(rawValue: String(name)) == nil {
                 throw ValidationError("--matchers: '\(name)' is not one of \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard runs >= 1, iterations >= 1, phases >= 1 else {
-                throw ValidationError("--runs, --iterations and --phases must be at least 1")
+            guard runs >= 1, iterations >= 1, phases >= 1, seeds >= 1 else {
+                throw ValidationError("--runs, --iterations, --phases and --seeds must be at least 1")
             }
         }
 
@@ -62,6 +65,8 @@ extension BenchCommand {
             options.synthesisSize = (synthesisSize.width, synthesisSize.height)
             options.iterations = iterations
             options.phases = phases
+            options.seeds = seeds
+            options.randomSeed = seed
             options.synthesis = !noSynthesis
             options.score = !noScore
             let path = weights ?? WeightStore().defaultWeightsPath
@@ -95,16 +100,25 @@ extension BenchCommand {
                 }
             }
             if !r.synthesis.isEmpty {
-                print("synthesis \(r.synthesisWidth)x\(r.synthesisHeight), \(r.phases) phase(s) x \(r.iterations) evaluations:")
+                print("synthesis \(r.synthesisWidth)x\(r.synthesisHeight), \(r.phases) phase(s) x \(r.iterations) evaluations, \(r.seeds) seed(s); means:")
                 for s in r.synthesis {
-                    var line = String(format: "  %@ %2d evaluations %6.1f s (matching %.3f s per evaluation)  style loss %.4g, re-matched exactly %.4g (%+.2f%%)",
-                                      pad(s.matcher), s.evaluations, s.seconds, s.matchingPerEvaluation, s.styleLoss, s.rematchedStyleLoss,
-                                      100 * s.rematchedGap)
-                    if let f = s.scoreFractions, let d = s.scoreDeltaE {
-                        line += "  score " + f.keys.sorted().map { String(format: "%@ %.3f", $0, f[$0]!) }.joined(separator: ", ")
-                            + String(format: ", ΔE %.1f", d)
+                    var line = String(format: "  %@ %.3f s per evaluation (matching %.3f)  style loss %.4g, re-matched exactly %.4g (%+.2f%%)",
+                                      pad(s.matcher), s.secondsPerEvaluation, s.matchingPerEvaluation, s.styleLoss,
+                                      s.rematchedStyleLoss, 100 * s.rematchedGap)
+                    if let f = s.scoreFractions, let d = s.scoreDeltaE, let diff = s.scoreDifference, let err = s.scoreDifferenceError {
+                        line += "  score " + f.keys.sorted().map {
+                            String(format: "%@ %.3f (%+.3f ± %.3f)", $0, f[$0]!, diff[$0]!, err[$0]!)
+                        }.joined(separator: ", ") + String(format: ", ΔE %.2f", d)
                     }
                     print(line)
+                    for run in s.runs {
+                        var detail = String(format: "    seed %llu: %d evaluations, re-matched %.4g", run.seed, run.evaluations,
+                                            run.rematchedStyleLoss)
+                        if let f = run.scoreFractions {
+                            detail += ", " + f.keys.sorted().map { String(format: "%@ %.3f", $0, f[$0]!) }.joined(separator: ", ")
+                        }
+                        print(detail)
+                    }
                 }
             }
             print("dot kernel: " + r.dotKernel.map { String(format: "%d floats %.1f GFLOP/s (plain loop %.1f)", $0.count, $0.simdGflops, $0.scalarGflops) }

@@ -66,7 +66,17 @@ struct RenderCommand: ParsableCommand {
             throw ExitCode(130)
         }
         print(String(format: "wrote %@ in %.1f s", job.output, rendered.seconds))
+        print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds))
     }
+}
+
+/// Where a render's time went, e.g. `network 120.1 s (62%), matching 21.0 s (11%), ...`.
+func stageLine(_ t: StageTiming, seconds: Double) -> String {
+    let stages = [("network", t.network), ("matching", t.matching), ("losses", t.losses),
+                  ("optimiser", t.optimiser), ("setup", t.setup)]
+    return stages.map { name, value in
+        String(format: "%@ %.1f s (%.0f%%)", name, value, 100 * value / max(seconds, 1e-9))
+    }.joined(separator: ", ")
 }
 
 /// ` (default: 25).` from the built-in defaults, for help texts.

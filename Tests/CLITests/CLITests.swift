@@ -97,6 +97,14 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("doodle to artwork: 48x48"), run.stdout)
         XCTAssertTrue(run.stdout.contains("iter 4/4"), run.stdout)
+        // The last line splits the time by stage; the stages add up to at most the whole.
+        let stages = try XCTUnwrap(run.stdout.split(separator: "\n").last.map(String.init))
+        XCTAssertEqual(stages.split(separator: ",").map { $0.split(separator: " ").first.map(String.init) },
+                       ["network", "matching", "losses", "optimiser", "setup"], stages)
+        let percents = stages.split(separator: "(").dropFirst().compactMap { Double($0.prefix { $0 != "%" }) }
+        XCTAssertEqual(percents.count, 5, stages)
+        XCTAssertGreaterThan(percents[0], 0, "the network is timed")
+        XCTAssertLessThanOrEqual(percents.reduce(0, +), 101, stages)
         let image = try Image.read(from: scratch.appendingPathComponent("out.png").path)
         XCTAssertEqual([image.width, image.height, image.channels], [48, 48, 3])
     }

@@ -82,8 +82,9 @@ final class MatcherTests: XCTestCase {
         return (Tensor(shape: [c, h, w], data: f), Tensor(shape: [k, h, w], data: m))
     }
 
-    /// PatchMatch even on these small problems (they would be matched exactly by default).
-    static let always = PatchMatchMatcher.Options(exactBelow: 0)
+    /// PatchMatch even on these small problems (they would be matched exactly by default), and
+    /// from a random start (by default a cold start is matched exactly within classes).
+    static let always = PatchMatchMatcher.Options(exactBelow: 0, coldStart: .random)
 
     static func bank(_ features: Tensor, map: Tensor?, mapWeight: Float) -> PatchBank {
         PatchBank(features: features, map: map, mapWeight: mapWeight)
@@ -214,6 +215,34 @@ final class MatcherTests: XCTestCase {
         XCTAssertGreaterThan(varied, plain, "variety should use more distinct style patches (\(varied) vs \(plain))")
     }
 
+    /// By default a call without matches (a phase from noise) is matched exactly within
+    /// classes; the calls after it search from there.
+    func testColdStartIsExactWithinClasses() {
+        let (c, sh, sw) = (16, 30, 38)
+        let sf = Self.features(channels: c, height: sh, width: sw, seed: 21)
+        let smap = Self.styleMap(height: sh, width: sw)
+        let style = Self.bank(sf, map: smap, mapWeight: 10)
+        let (tf, tm) = Self.collage(style: sf, map: smap, height: 26, width: 34, noise: 0.05, seed: 22)
+        let target = Self.bank(tf, map: tm, mapWeight: 1)
+        let matcher = PatchMatchMatcher(style: style, options: .init(exactBelow: 0))
+        var matches: [Int32] = []
+        matcher.match(target: target, into: &matches)
+        XCTAssertTrue(matcher.statistics.cold && matcher.statistics.exact)
+        XCTAssertEqual(matches, Self.run(ClassRestrictedMatcher(style: style), target))
+        let start = Self.mean(Self.scores(target, style, matches))
+
+        var drifted = tf
+        var g = Generator(state: 23)
+        for i in 0..<drifted.data.count { drifted.data[i] += 0.03 * g.signed() }
+        target.update(features: drifted)
+        matcher.match(target: target, into: &matches)
+        XCTAssertFalse(matcher.statistics.cold || matcher.statistics.exact)
+        XCTAssertGreaterThan(matcher.statistics.sweeps, 0)
+        let exact = Self.mean(Self.scores(target, style, Self.run(ExactPatchMatcher(style: style), target)))
+        let warm = Self.mean(Self.scores(target, style, matches))
+        XCTAssertLessThan((exact - warm) / exact, 0.005, "warm \(warm) vs exact \(exact) (cold start \(start))")
+    }
+
     func testSmallProblemsAreMatchedExactly() {
         let style = Self.bank(Self.features(channels: 8, height: 15, width: 17, seed: 16), map: Self.styleMap(height: 15, width: 17),
                               mapWeight: 10)
@@ -233,7 +262,8 @@ final class MatcherTests: XCTestCase {
         let (tf, tm) = Self.collage(style: sf, map: smap, height: 28, width: 32, noise: 0.1, seed: 10)
         func history(seed: UInt64, coldSweeps: Int = 6) -> [[Int32]] {
             let target = Self.bank(tf, map: tm, mapWeight: 1)
-            let matcher = PatchMatchMatcher(style: style, options: .init(coldSweeps: coldSweeps, seed: seed, exactBelow: 0))
+            let matcher = PatchMatchMatcher(style: style, options: .init(coldSweeps: coldSweeps, seed: seed, exactBelow: 0,
+                                                                                 coldStart: .random))
             var matches: [Int32] = []
             var out: [[Int32]] = []
             for call in 0..<3 {
@@ -382,8 +412,8 @@ final class MatcherTests: XCTestCase {
         for t in 0..<target.count where sc.masks[Int(exact[t])] & tc.masks[t] != 0 {
             XCTAssertEqual(restrictedScores[t], exactScores[t], accuracy: 1e-4 * abs(exactScores[t]))
         }
-        // (b): a cold call and four warm ones on the same features.
-        let matcher = PatchMatchMatcher(style: styleBank)
+        // (b): a cold call from random matches and four warm ones on the same features.
+        let matcher = PatchMatchMatcher(style: styleBank, options: .init(coldStart: .random))
         var matches: [Int32] = []
         var gaps: [Double] = []
         let e = Self.mean(exactScores)
