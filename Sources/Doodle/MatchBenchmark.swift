@@ -7,7 +7,8 @@ import Patches
 ///
 /// 1. Speed and quality of one call, per style layer, at `size`: the style resized to `size`,
 ///    the target the style mirrored left to right (real features, a layout the style lacks)
-///    with the target map beside it. Per matcher: a cold first call, then `runs` warm calls,
+///    with the target map beside it. Per matcher: a cold first call (for PatchMatch an exact
+///    match within classes, as at the start of a phase from noise), then `runs` warm calls,
 ///    each on new features (the target plus a little noise, as between two evaluations), and
 ///    for PatchMatch `runs` more on unchanged features (converged). Quality: the mean key score
 ///    of the last call's matches against exact's on the same features, and how many
@@ -57,6 +58,10 @@ public struct MatchBenchmark {
         /// PatchMatch, last warm call on new features: sweeps run and pairs scored per target patch.
         public let sweeps: Int?
         public let scoredPerPatch: Double?
+        /// PatchMatch from random matches (`coldStart: .random`) through the same calls: its cold
+        /// call, and its score gap after the last warm call (the search's own quality).
+        public let randomStartColdMilliseconds: Double?
+        public let randomStartScoreGap: Double?
     }
 
     public struct LayerResult: Codable, Sendable {
@@ -188,7 +193,7 @@ public struct MatchBenchmark {
             let targetClasses = PatchClasses(bank: target)
 
             struct Raw { let kind: MatcherKind, cold: Double, warm: Double, repeated: Double?, score: Double, feature: Double,
-                         same: Double, sweeps: Int?, scored: Double? }
+                         same: Double, sweeps: Int?, scored: Double?, randomStart: (cold: Double, score: Double)? }
             var raws: [Raw] = []
             // Exact first: the reference for speed and score.
             let kinds = [MatcherKind.exact] + options.matchers.filter { $0 != .exact }
@@ -223,8 +228,22 @@ public struct MatchBenchmark {
                     }
                     repeated = Self.median(times)
                 }
+                // The search on its own: the same calls from random matches instead of an exact start.
+                var randomStart: (cold: Double, score: Double)?
+                if kind == .patchmatch {
+                    let search = PatchMatchMatcher(style: styleBank, options: .init(coldStart: .random))
+                    var own: [Int32] = []
+                    target.update(features: tf0)
+                    let cold = Self.milliseconds { search.match(target: target, into: &own) }
+                    for i in 1...max(1, options.runs) {
+                        target.update(features: targetFeatures[i][layer]!)
+                        search.match(target: target, into: &own)
+                    }
+                    randomStart = (cold, PatchMatchMatcher.meanScore(target: target, style: styleBank, matches: own))
+                }
                 raws.append(Raw(kind: kind, cold: cold, warm: Self.median(warm), repeated: repeated, score: score, feature: feature,
-                                same: single > 0 ? Double(same) / Double(single) : 1, sweeps: sweeps, scored: scored))
+                                same: single > 0 ? Double(same) / Double(single) : 1, sweeps: sweeps, scored: scored,
+                                randomStart: randomStart))
             }
             let exact = raws[0]
             let timings = raws.filter { options.matchers.contains($0.kind) }.map { r in
@@ -232,7 +251,9 @@ public struct MatchBenchmark {
                               repeatMilliseconds: r.repeated, speedup: exact.warm / r.warm, coldSpeedup: exact.cold / r.cold,
                               meanScore: r.score, meanFeatureScore: r.feature, meanMapScore: r.score - r.feature,
                               scoreGap: (exact.score - r.score) / abs(exact.score),
-                              sameClassFraction: r.same, sweeps: r.sweeps, scoredPerPatch: r.scored)
+                              sameClassFraction: r.same, sweeps: r.sweeps, scoredPerPatch: r.scored,
+                              randomStartColdMilliseconds: r.randomStart?.cold,
+                              randomStartScoreGap: r.randomStart.map { (exact.score - $0.score) / abs(exact.score) })
             }
             let gflop = 2 * Double(target.count) * Double(styleBank.count) * Double(styleBank.keyDimension) / 1e9
             results.append(LayerResult(layer: layer.name, targetPatches: target.count, stylePatches: styleBank.count,

@@ -96,6 +96,9 @@ extension BenchCommand {
                     if let sweeps = m.sweeps, let scored = m.scoredPerPatch {
                         line += String(format: "  (%d sweeps, %.0f pairs per patch)", sweeps, scored)
                     }
+                    if let cold = m.randomStartColdMilliseconds, let gap = m.randomStartScoreGap {
+                        line += String(format: "\n  %@ from random matches: cold %.1f ms, then gap %+.2f%%", pad(""), cold, 100 * gap)
+                    }
                     print(line)
                 }
             }
