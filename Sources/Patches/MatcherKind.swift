@@ -8,8 +8,8 @@ public enum MatcherKind: String, CaseIterable, Sendable {
     /// previous evaluation's matches, within the target's classes.
     case patchmatch
 
-    /// PatchMatch, measured by `doodle bench match` (Monet to Coastline): at 512x384, 52x faster
-    /// than exact at conv3_1 and 20x at conv4_1; one phase of 30 evaluations at 256x192, means
+    /// PatchMatch, measured by `doodle bench match` (Monet to Coastline): at 512x384, 51x faster
+    /// than exact at conv3_1 and 24x at conv4_1; one phase of 30 evaluations at 256x192, means
     /// of 5 seeds, reaches a style loss (re-matched exactly) 2.5% below exact's and `score`
     /// within 0.013 of it; a whole default render takes 159 s with matching 10% of it.
     public static let `default` = MatcherKind.patchmatch
