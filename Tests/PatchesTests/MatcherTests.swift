@@ -10,23 +10,9 @@ import XCTest
 final class MatcherTests: XCTestCase {
     // MARK: - Synthetic inputs
 
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// Uniform in -1...1.
-        mutating func signed() -> Float { Float(Double(next() >> 11) / Double(1 << 53)) * 2 - 1 }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// ReLU of blurred noise, `[C, H, W]`: non-negative and spatially correlated like conv features.
     static func features(channels c: Int, height h: Int, width w: Int, seed: UInt64) -> Tensor {
-        var g = Generator(state: seed)
+        var g = SplitMix64(seed: seed)
         let raw = (0..<c * h * w).map { _ in g.signed() }
         var out = [Float](repeating: 0, count: c * h * w)
         for ch in 0..<c {
@@ -62,7 +48,7 @@ final class MatcherTests: XCTestCase {
     /// together), plus a little noise: a coherent nearest-neighbour field exists.
     static func collage(style: Tensor, map: Tensor, height h: Int, width w: Int, noise: Float, seed: UInt64)
         -> (features: Tensor, map: Tensor) {
-        var g = Generator(state: seed)
+        var g = SplitMix64(seed: seed)
         let (c, k, sh, sw) = (style.channels, map.channels, style.height, style.width)
         var f = [Float](repeating: 0, count: c * h * w), m = [Float](repeating: 0, count: k * h * w)
         let (hy, hx) = (h / 2, w / 2)
@@ -179,7 +165,7 @@ final class MatcherTests: XCTestCase {
         // Four evaluations whose features drift a little, as between evaluations of a render.
         for call in 0..<4 {
             var drifted = tf
-            var g = Generator(state: 200 + UInt64(call))
+            var g = SplitMix64(seed: 200 + UInt64(call))
             for i in 0..<drifted.data.count { drifted.data[i] += 0.03 * g.signed() }
             target.update(features: drifted)
             matcher.match(target: target, into: &matches)
@@ -232,7 +218,7 @@ final class MatcherTests: XCTestCase {
         let start = Self.mean(Self.scores(target, style, matches))
 
         var drifted = tf
-        var g = Generator(state: 23)
+        var g = SplitMix64(seed: 23)
         for i in 0..<drifted.data.count { drifted.data[i] += 0.03 * g.signed() }
         target.update(features: drifted)
         matcher.match(target: target, into: &matches)
@@ -333,7 +319,7 @@ final class MatcherTests: XCTestCase {
     }
 
     func testUpsamplingSameSizeIsIdentity() {
-        var g = Generator(state: 11)
+        var g = SplitMix64(seed: 11)
         let old = (0..<(12 * 15)).map { _ in Int32(g.below(9 * 11)) }
         XCTAssertEqual(MatchUpsampling.upsample(old, from: (14, 17, 11, 13), to: (14, 17, 11, 13)), old)
     }
@@ -341,7 +327,7 @@ final class MatcherTests: XCTestCase {
     // MARK: - Kernel and kinds
 
     func testDotKernelAgreesWithPlainLoopAndIsFaster() {
-        var g = Generator(state: 12)
+        var g = SplitMix64(seed: 12)
         let a = (0..<5000).map { _ in g.signed() }, b = (0..<5000).map { _ in g.signed() }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
@@ -425,4 +411,10 @@ final class MatcherTests: XCTestCase {
         XCTAssertLessThan(gaps.last!, 0.01, "mean score gaps per call: \(gaps)")
         XCTAssertGreaterThanOrEqual(Self.sameClassShare(target, styleBank, matches), 0.99)
     }
+}
+
+extension SplitMix64 {
+    /// Uniform in -1...1.
+    mutating func signed() -> Float { Float(nextUnit()) * 2 - 1 }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
