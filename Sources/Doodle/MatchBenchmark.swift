@@ -78,6 +78,7 @@ public struct MatchBenchmark {
         public let seed: UInt64
         /// Evaluations run (fewer than `iterations` when L-BFGS-B stopped early).
         public let evaluations: Int
+        /// The run's time without its setup (the style's features and patches), and its share spent matching.
         public let seconds: Double
         public let matchingSeconds: Double
         /// The style loss the run itself reports at its last evaluation (its own matches).
