@@ -196,24 +196,27 @@ public struct MatchBenchmark {
             struct Raw { let kind: MatcherKind, cold: Double, warm: Double, repeated: Double?, score: Double, feature: Double,
                          same: Double, sweeps: Int?, scored: Double?, randomStart: (cold: Double, score: Double)? }
             var raws: [Raw] = []
+            // A cold call on the first features, then one warm call on each of the others.
+            func callSequence(_ matcher: PatchMatcher, _ matches: inout [Int32]) -> (cold: Double, warm: [Double]) {
+                target.update(features: tf0)
+                let cold = Self.milliseconds { matcher.match(target: target, into: &matches) }
+                let warm = (1...max(1, options.runs)).map { i in
+                    target.update(features: targetFeatures[i][layer]!)
+                    return Self.milliseconds { matcher.match(target: target, into: &matches) }
+                }
+                return (cold, warm)
+            }
             // Exact first: the reference for speed and score.
             let kinds = [MatcherKind.exact] + options.matchers.filter { $0 != .exact }
             for kind in kinds {
                 progress("\(layer.name): \(kind.rawValue)")
                 let matcher = kind.make(style: styleBank, variety: 0)
                 var matches: [Int32] = []
-                target.update(features: tf0)
-                let cold = Self.milliseconds { matcher.match(target: target, into: &matches) }
-                var warm: [Double] = []
-                var sweeps: Int?, scored: Double?
-                for i in 1...max(1, options.runs) {
-                    target.update(features: targetFeatures[i][layer]!)
-                    warm.append(Self.milliseconds { matcher.match(target: target, into: &matches) })
-                    if let pm = matcher as? PatchMatchMatcher {
-                        sweeps = pm.statistics.sweeps
-                        scored = Double(pm.statistics.scored) / Double(max(1, target.count))
-                    }
-                }
+                let (cold, warm) = callSequence(matcher, &matches)
+                // What PatchMatch did in the last warm call.
+                let pm = matcher as? PatchMatchMatcher
+                let sweeps = pm?.statistics.sweeps
+                let scored = pm.map { Double($0.statistics.scored) / Double(max(1, target.count)) }
                 let score = PatchMatchMatcher.meanScore(target: target, style: styleBank, matches: matches)
                 let feature = Self.meanFeatureScore(target: target, style: styleBank, matches: matches)
                 var same = 0, single = 0
@@ -222,7 +225,7 @@ public struct MatchBenchmark {
                     if styleClasses.dominant[Int(matches[t])] == targetClasses.dominant[t] { same += 1 }
                 }
                 var repeated: Double?
-                if matcher is PatchMatchMatcher {
+                if pm != nil {
                     var times: [Double] = []
                     for _ in 0..<max(1, options.runs) {
                         times.append(Self.milliseconds { matcher.match(target: target, into: &matches) })
@@ -234,12 +237,7 @@ public struct MatchBenchmark {
                 if kind == .patchmatch {
                     let search = PatchMatchMatcher(style: styleBank, options: .init(coldStart: .random))
                     var own: [Int32] = []
-                    target.update(features: tf0)
-                    let cold = Self.milliseconds { search.match(target: target, into: &own) }
-                    for i in 1...max(1, options.runs) {
-                        target.update(features: targetFeatures[i][layer]!)
-                        search.match(target: target, into: &own)
-                    }
+                    let cold = callSequence(search, &own).cold
                     randomStart = (cold, PatchMatchMatcher.meanScore(target: target, style: styleBank, matches: own))
                 }
                 raws.append(Raw(kind: kind, cold: cold, warm: Self.median(warm), repeated: repeated, score: score, feature: feature,

@@ -76,6 +76,23 @@ final class MatcherTests: XCTestCase {
         PatchBank(features: features, map: map, mapWeight: mapWeight)
     }
 
+    /// A 30x38 style of two regions and a 26x34 collage of its patches as the target (its features too).
+    static func collageProblem(styleSeed: UInt64, targetSeed: UInt64) -> (style: PatchBank, target: PatchBank, features: Tensor) {
+        let (sh, sw) = (30, 38)
+        let sf = features(channels: 16, height: sh, width: sw, seed: styleSeed)
+        let smap = styleMap(height: sh, width: sw)
+        let (tf, tm) = collage(style: sf, map: smap, height: 26, width: 34, noise: 0.05, seed: targetSeed)
+        return (bank(sf, map: smap, mapWeight: 10), bank(tf, map: tm, mapWeight: 1), tf)
+    }
+
+    /// `features` plus uniform noise of ±0.03, as between two evaluations of a render.
+    static func drifted(_ features: Tensor, seed: UInt64) -> Tensor {
+        var out = features
+        var g = SplitMix64(seed: seed)
+        for i in 0..<out.data.count { out.data[i] += 0.03 * g.signed() }
+        return out
+    }
+
     static func run(_ matcher: PatchMatcher, _ target: PatchBank, calls: Int = 1, matches start: [Int32] = []) -> [Int32] {
         var matches = start
         for _ in 0..<calls { matcher.match(target: target, into: &matches) }
@@ -154,20 +171,12 @@ final class MatcherTests: XCTestCase {
     // MARK: - (b) PatchMatch close to exact, within class
 
     func testPatchMatchNearExactOnCollage() {
-        let (c, sh, sw) = (16, 30, 38)
-        let sf = Self.features(channels: c, height: sh, width: sw, seed: 5)
-        let smap = Self.styleMap(height: sh, width: sw)
-        let style = Self.bank(sf, map: smap, mapWeight: 10)
-        let (tf, tm) = Self.collage(style: sf, map: smap, height: 26, width: 34, noise: 0.05, seed: 100)
-        let target = Self.bank(tf, map: tm, mapWeight: 1)
+        let (style, target, tf) = Self.collageProblem(styleSeed: 5, targetSeed: 100)
         let matcher = PatchMatchMatcher(style: style, options: Self.always)
         var matches: [Int32] = []
         // Four evaluations whose features drift a little, as between evaluations of a render.
         for call in 0..<4 {
-            var drifted = tf
-            var g = SplitMix64(seed: 200 + UInt64(call))
-            for i in 0..<drifted.data.count { drifted.data[i] += 0.03 * g.signed() }
-            target.update(features: drifted)
+            target.update(features: Self.drifted(tf, seed: 200 + UInt64(call)))
             matcher.match(target: target, into: &matches)
             XCTAssertEqual(matcher.statistics.cold, call == 0)
         }
@@ -204,12 +213,7 @@ final class MatcherTests: XCTestCase {
     /// By default a call without matches (a phase from noise) is matched exactly within
     /// classes; the calls after it search from there.
     func testColdStartIsExactWithinClasses() {
-        let (c, sh, sw) = (16, 30, 38)
-        let sf = Self.features(channels: c, height: sh, width: sw, seed: 21)
-        let smap = Self.styleMap(height: sh, width: sw)
-        let style = Self.bank(sf, map: smap, mapWeight: 10)
-        let (tf, tm) = Self.collage(style: sf, map: smap, height: 26, width: 34, noise: 0.05, seed: 22)
-        let target = Self.bank(tf, map: tm, mapWeight: 1)
+        let (style, target, tf) = Self.collageProblem(styleSeed: 21, targetSeed: 22)
         let matcher = PatchMatchMatcher(style: style, options: .init(exactBelow: 0))
         var matches: [Int32] = []
         matcher.match(target: target, into: &matches)
@@ -217,10 +221,7 @@ final class MatcherTests: XCTestCase {
         XCTAssertEqual(matches, Self.run(ClassRestrictedMatcher(style: style), target))
         let start = Self.mean(Self.scores(target, style, matches))
 
-        var drifted = tf
-        var g = SplitMix64(seed: 23)
-        for i in 0..<drifted.data.count { drifted.data[i] += 0.03 * g.signed() }
-        target.update(features: drifted)
+        target.update(features: Self.drifted(tf, seed: 23))
         matcher.match(target: target, into: &matches)
         XCTAssertFalse(matcher.statistics.cold || matcher.statistics.exact)
         XCTAssertGreaterThan(matcher.statistics.sweeps, 0)
