@@ -2,47 +2,71 @@
 /// ReLU), and backward from gradients given at any set of layers to the gradient with
 /// respect to the input image. Only input gradients: the weights never change.
 ///
-/// Images are `[3, H, W]` RGB in 0...255. Buffers for one image size are allocated on first
-/// use and reused by every later call with that size.
+/// Images are `[3, H, W]` RGB in 0...255. Two implementations compute the same thing: oneDNN's
+/// kernels (the default: chosen by the CPU's features, never by its model name) and the plain
+/// im2col + sgemm reference. Everything one image size needs is made on first use of that size
+/// and reused by every later call with it.
 public final class VGG19 {
+    public enum Implementation: String, Sendable, CaseIterable {
+        case oneDNN = "onednn", reference
+    }
+
     public let weights: VGG19Weights
     public let pooling: Pooling2x2.Kind
-    /// Per layer: `[Cin, Cout, 3, 3]` kernels that give the input gradient (see `transposedFlipped`).
-    private let backwardKernels: [[Float]]
-    private var workspace: Workspace?
+    public let implementation: Implementation
+    public let precision: NetworkPrecision
+    private var sized: Sized?
+    private var lastForwardDepth = VGGLayer.conv1_1
 
-    public init(weights: VGG19Weights, pooling: Pooling2x2.Kind = .average) {
+    /// The per-size network of either implementation.
+    private enum Sized {
+        case oneDNN(OneDNNNetwork)
+        case reference(ReferenceNetwork)
+
+        var size: (height: Int, width: Int) {
+            switch self {
+            case .oneDNN(let n): return (n.height, n.width)
+            case .reference(let n): return (n.height, n.width)
+            }
+        }
+    }
+
+    public init(weights: VGG19Weights, pooling: Pooling2x2.Kind = .average,
+                implementation: Implementation = .oneDNN, precision: NetworkPrecision = .fp32) {
         self.weights = weights
         self.pooling = pooling
-        backwardKernels = VGGLayer.allCases.map {
-            Convolution3x3.transposedFlipped(weights.convWeights[$0.rawValue],
-                                             outChannels: $0.outChannels, inChannels: $0.inChannels)
-        }
+        self.implementation = implementation
+        self.precision = implementation == .reference ? .fp32 : precision
     }
 
     /// Multiply-adds x2 of one forward pass to `layer` (the backward pass costs the same).
     public static func flops(height: Int, width: Int, through layer: VGGLayer) -> Double {
-        VGGLayer.allCases.filter { $0 <= layer }.reduce(0) { sum, l in
-            let pixels = Double((height / l.stride) * (width / l.stride))
-            return sum + 2 * 9 * Double(l.inChannels * l.outChannels) * pixels
-        }
+        VGGLayer.allCases.filter { $0 <= layer }.reduce(0) { sum, l in sum + flops(height: height, width: width, of: l) }
+    }
+
+    /// Multiply-adds x2 of one layer's convolution.
+    public static func flops(height: Int, width: Int, of l: VGGLayer) -> Double {
+        let pixels = Double((height / l.stride) * (width / l.stride))
+        return 2 * 9 * Double(l.inChannels * l.outChannels) * pixels
     }
 
     /// Features after ReLU at `layers`, each `[C, H >> (block-1), W >> (block-1)]`.
     public func forward(_ image: Tensor, to layers: Set<VGGLayer>) -> [VGGLayer: Tensor] {
         precondition(image.shape.count == 3 && image.shape[0] == 3, "image must be [3, H, W]")
         guard let deepest = layers.max() else { return [:] }
-        let ws = workspace(height: image.height, width: image.width)
-        ws.lastForwardDepth = deepest
-
-        applyInputMap(image, into: ws.input)
-        for layer in VGGLayer.allCases where layer <= deepest {
-            if layer.followsPooling { poolForward(into: layer, ws: ws) }
-            convolveForward(layer, ws: ws)
+        let (h, w) = (image.height, image.width)
+        var input = [Float](repeating: 0, count: 3 * h * w)
+        input.withUnsafeMutableBufferPointer { applyInputMap(image, into: $0.baseAddress!) }
+        lastForwardDepth = deepest
+        let features: [VGGLayer: [Float]] = input.withUnsafeBufferPointer { x in
+            switch network(height: h, width: w) {
+            case .oneDNN(let n): return n.forward(x.baseAddress!, through: deepest, read: layers)
+            case .reference(let n): return n.forward(x.baseAddress!, through: deepest, read: layers)
+            }
         }
         var result: [VGGLayer: Tensor] = [:]
-        for layer in layers {
-            result[layer] = Tensor(shape: ws.shape(of: layer), data: ws.activations[layer.rawValue].values)
+        for (l, values) in features {
+            result[l] = Tensor(shape: [l.outChannels, h / l.stride, w / l.stride], data: values)
         }
         return result
     }
@@ -50,197 +74,96 @@ public final class VGG19 {
     /// d(loss)/d(image) for the image of the last `forward`, given d(loss)/d(features) at
     /// some layers (each shaped like that layer's features), no deeper than that pass went.
     public func backward(_ gradients: [VGGLayer: Tensor]) -> Tensor {
-        guard let ws = workspace, let deepest = gradients.keys.max() else {
+        guard let sized, let deepest = gradients.keys.max() else {
             preconditionFailure("backward needs a forward pass and at least one gradient")
         }
-        precondition(deepest <= ws.lastForwardDepth, "gradient at \(deepest), forward stopped at \(ws.lastForwardDepth)")
+        precondition(deepest <= lastForwardDepth, "gradient at \(deepest), forward stopped at \(lastForwardDepth)")
+        let (h, w) = sized.size
         for (layer, g) in gradients {
-            precondition(g.shape == ws.shape(of: layer), "gradient at \(layer) has shape \(g.shape)")
+            precondition(g.shape == [layer.outChannels, h / layer.stride, w / layer.stride],
+                         "gradient at \(layer) has shape \(g.shape)")
         }
-        // `current` holds d(loss)/d(output of the layer being walked through).
-        var current = ws.gradientA, other = ws.gradientB
-        current.fill(0, count: ws.activations[deepest.rawValue].values.count)
-        for layer in VGGLayer.allCases.reversed() where layer <= deepest {
-            if let extra = gradients[layer] { current.add(extra.data) }
-            current.maskWhereNotPositive(ws.activations[layer.rawValue], count: ws.activations[layer.rawValue].values.count)
-            convolveBackward(layer, gradient: current, into: other, ws: ws)
-            swap(&current, &other)
-            if layer.followsPooling {
-                poolBackward(below: layer, gradient: current, into: other, ws: ws)
-                swap(&current, &other)
-            }
-        }
-        return applyInputMapTransposed(current, height: ws.height, width: ws.width)
-    }
-
-    // MARK: - Layers
-
-    private func convolveForward(_ layer: VGGLayer, ws: Workspace) {
-        let (h, w) = ws.size(of: layer)
-        let source: Buffer = layer == .conv1_1 ? ws.input
-            : layer.followsPooling ? ws.pooled[layer.block - 2] : ws.activations[layer.rawValue - 1]
-        source.values.withUnsafeBufferPointer { input in
-            ws.activations[layer.rawValue].values.withUnsafeMutableBufferPointer { out in
-                ws.columns.values.withUnsafeMutableBufferPointer { col in
-                    weights.convWeights[layer.rawValue].withUnsafeBufferPointer { k in
-                        weights.convBiases[layer.rawValue].withUnsafeBufferPointer { b in
-                            Convolution3x3.forward(
-                                input: input.baseAddress!, inChannels: layer.inChannels, height: h, width: w,
-                                weights: k.baseAddress!, bias: b.baseAddress!, outChannels: layer.outChannels,
-                                output: out.baseAddress!, relu: true,
-                                columns: col.baseAddress!, columnCapacity: col.count)
-                        }
-                    }
+        var result = [Float](repeating: 0, count: 3 * h * w)
+        withPointers(gradients) { pointers in
+            result.withUnsafeMutableBufferPointer { out in
+                switch sized {
+                case .oneDNN(let n): n.backward(pointers, into: out.baseAddress!)
+                case .reference(let n): n.backward(pointers, into: out.baseAddress!)
                 }
             }
         }
+        return result.withUnsafeBufferPointer { applyInputMapTransposed($0.baseAddress!, height: h, width: w) }
     }
 
-    private func convolveBackward(_ layer: VGGLayer, gradient: Buffer, into result: Buffer, ws: Workspace) {
-        let (h, w) = ws.size(of: layer)
-        gradient.values.withUnsafeBufferPointer { g in
-            result.values.withUnsafeMutableBufferPointer { d in
-                ws.columns.values.withUnsafeMutableBufferPointer { col in
-                    backwardKernels[layer.rawValue].withUnsafeBufferPointer { k in
-                        Convolution3x3.forward(
-                            input: g.baseAddress!, inChannels: layer.outChannels, height: h, width: w,
-                            weights: k.baseAddress!, bias: nil, outChannels: layer.inChannels,
-                            output: d.baseAddress!, relu: false,
-                            columns: col.baseAddress!, columnCapacity: col.count)
-                    }
-                }
-            }
+    /// What oneDNN runs for each layer at this size (forward, backward), e.g. "jit:avx2";
+    /// empty for the reference implementation.
+    public func kernels(height: Int, width: Int, through deepest: VGGLayer = .conv5_4)
+        -> [(layer: VGGLayer, forward: String, backward: String)] {
+        guard case .oneDNN(let n) = network(height: height, width: width) else { return [] }
+        return VGGLayer.allCases.filter { $0 <= deepest }.map { l in
+            let p = n.primitives(of: l)
+            return (l, p.forward.implementation, p.backward.implementation)
         }
     }
 
-    /// Pools the layer before `layer` into the buffer `layer` reads.
-    private func poolForward(into layer: VGGLayer, ws: Workspace) {
-        let previous = VGGLayer(rawValue: layer.rawValue - 1)!
-        let (h, w) = ws.size(of: previous)
-        ws.activations[previous.rawValue].values.withUnsafeBufferPointer { input in
-            ws.pooled[layer.block - 2].values.withUnsafeMutableBufferPointer { out in
-                Pooling2x2.forward(pooling, input: input.baseAddress!, channels: previous.outChannels,
-                                   height: h, width: w, output: out.baseAddress!)
-            }
-        }
+    /// Names of every oneDNN primitive at this size that runs a reference or generic kernel.
+    public func genericKernels(height: Int, width: Int, through deepest: VGGLayer = .conv5_4) -> [String] {
+        guard case .oneDNN(let n) = network(height: height, width: width) else { return [] }
+        return n.primitives(through: deepest).filter(\.isGeneric).map { "\($0.name): \($0.implementation)" }
     }
 
-    private func poolBackward(below layer: VGGLayer, gradient: Buffer, into result: Buffer, ws: Workspace) {
-        let previous = VGGLayer(rawValue: layer.rawValue - 1)!
-        let (h, w) = ws.size(of: previous)
-        gradient.values.withUnsafeBufferPointer { g in
-            ws.activations[previous.rawValue].values.withUnsafeBufferPointer { a in
-                result.values.withUnsafeMutableBufferPointer { d in
-                    Pooling2x2.backward(pooling, outputGradient: g.baseAddress!, input: a.baseAddress!,
-                                        channels: previous.outChannels, height: h, width: w,
-                                        inputGradient: d.baseAddress!)
-                }
+    private func withPointers<R>(_ gradients: [VGGLayer: Tensor],
+                                 _ body: ([VGGLayer: UnsafePointer<Float>]) -> R) -> R {
+        var pointers: [VGGLayer: UnsafePointer<Float>] = [:]
+        var remaining = Array(gradients)
+        func next() -> R {
+            guard let (layer, tensor) = remaining.popLast() else { return body(pointers) }
+            return tensor.data.withUnsafeBufferPointer { p in
+                pointers[layer] = p.baseAddress!
+                return next()
             }
         }
+        return next()
+    }
+
+    private func network(height: Int, width: Int) -> Sized {
+        if let sized, sized.size == (height, width) { return sized }
+        sized = nil  // free the previous size's buffers first
+        let made: Sized = implementation == .oneDNN
+            ? .oneDNN(OneDNNNetwork(weights: weights, pooling: pooling, height: height, width: width, precision: precision))
+            : .reference(ReferenceNetwork(weights: weights, pooling: pooling, height: height, width: width))
+        sized = made
+        return made
     }
 
     /// Net input = A * rgb + b at every pixel.
-    private func applyInputMap(_ image: Tensor, into out: Buffer) {
+    private func applyInputMap(_ image: Tensor, into y: UnsafeMutablePointer<Float>) {
         let plane = image.height * image.width
         let a = weights.inputMatrix, b = weights.inputOffset
         image.data.withUnsafeBufferPointer { x in
-            out.values.withUnsafeMutableBufferPointer { y in
-                for c in 0..<3 {
-                    let (a0, a1, a2, bc) = (a[c * 3], a[c * 3 + 1], a[c * 3 + 2], b[c])
-                    for i in 0..<plane {
-                        y[c * plane + i] = a0 * x[i] + a1 * x[plane + i] + a2 * x[2 * plane + i] + bc
-                    }
+            for c in 0..<3 {
+                let (a0, a1, a2, bc) = (a[c * 3], a[c * 3 + 1], a[c * 3 + 2], b[c])
+                for i in 0..<plane {
+                    y[c * plane + i] = a0 * x[i] + a1 * x[plane + i] + a2 * x[2 * plane + i] + bc
                 }
             }
         }
     }
 
     /// d/d(rgb) = A^T * d/d(net input).
-    private func applyInputMapTransposed(_ gradient: Buffer, height: Int, width: Int) -> Tensor {
+    private func applyInputMapTransposed(_ g: UnsafePointer<Float>, height: Int, width: Int) -> Tensor {
         let plane = height * width
         let a = weights.inputMatrix
         var out = [Float](repeating: 0, count: 3 * plane)
-        gradient.values.withUnsafeBufferPointer { g in
-            out.withUnsafeMutableBufferPointer { y in
-                for c in 0..<3 {
-                    let (a0, a1, a2) = (a[c], a[3 + c], a[6 + c])
-                    for i in 0..<plane {
-                        y[c * plane + i] = a0 * g[i] + a1 * g[plane + i] + a2 * g[2 * plane + i]
-                    }
+        out.withUnsafeMutableBufferPointer { y in
+            for c in 0..<3 {
+                let (a0, a1, a2) = (a[c], a[3 + c], a[6 + c])
+                for i in 0..<plane {
+                    y[c * plane + i] = a0 * g[i] + a1 * g[plane + i] + a2 * g[2 * plane + i]
                 }
             }
         }
         return Tensor(shape: [3, height, width], data: out)
     }
 
-    private func workspace(height: Int, width: Int) -> Workspace {
-        if let ws = workspace, ws.height == height, ws.width == width { return ws }
-        let ws = Workspace(height: height, width: width)
-        workspace = ws
-        return ws
-    }
-
-    /// One float array per object, so that two buffers can be borrowed at once.
-    private final class Buffer {
-        var values: [Float]
-        init(count: Int) { values = [Float](repeating: 0, count: count) }
-
-        func fill(_ value: Float, count: Int) {
-            values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: value, count: count) }
-        }
-
-        func add(_ other: [Float]) {
-            values.withUnsafeMutableBufferPointer { v in
-                other.withUnsafeBufferPointer { o in
-                    for i in 0..<o.count { v[i] += o[i] }
-                }
-            }
-        }
-
-        /// ReLU's gradient: zero where the layer's output was not positive.
-        func maskWhereNotPositive(_ activation: Buffer, count: Int) {
-            values.withUnsafeMutableBufferPointer { v in
-                activation.values.withUnsafeBufferPointer { a in
-                    for i in 0..<count where a[i] <= 0 { v[i] = 0 }
-                }
-            }
-        }
-    }
-
-    /// Every buffer one image size needs.
-    private final class Workspace {
-        let height: Int, width: Int
-        let input: Buffer
-        let activations: [Buffer]   // per layer, [Cout, H/s, W/s] after ReLU
-        let pooled: [Buffer]        // inputs of conv2_1 ... conv5_1
-        let columns: Buffer         // one band of im2col
-        let gradientA: Buffer, gradientB: Buffer
-        var lastForwardDepth = VGGLayer.conv1_1
-
-        init(height: Int, width: Int) {
-            self.height = height
-            self.width = width
-            input = Buffer(count: 3 * height * width)
-            activations = VGGLayer.allCases.map { layer in
-                Buffer(count: layer.outChannels * (height / layer.stride) * (width / layer.stride))
-            }
-            pooled = (2...5).map { block in
-                let s = 1 << (block - 1)
-                return Buffer(count: VGGLayer.blockChannels[block - 2] * (height / s) * (width / s))
-            }
-            var capacity = 0, largest = 0
-            for layer in VGGLayer.allCases {
-                let h = height / layer.stride, w = width / layer.stride
-                let widest = max(layer.inChannels, layer.outChannels)
-                capacity = max(capacity, Convolution3x3.columnCapacity(inChannels: widest, width: w, height: h))
-                largest = max(largest, widest * h * w)
-            }
-            columns = Buffer(count: capacity)
-            gradientA = Buffer(count: largest)
-            gradientB = Buffer(count: largest)
-        }
-
-        func size(of layer: VGGLayer) -> (Int, Int) { (height / layer.stride, width / layer.stride) }
-        func shape(of layer: VGGLayer) -> [Int] { [layer.outChannels, height / layer.stride, width / layer.stride] }
-    }
 }

@@ -45,7 +45,13 @@ final class VGG19Tests: XCTestCase {
 
     /// Activations from `Tests/Fixtures/vgg/make_reference.py` (numpy, float64, own reader).
     func testForwardMatchesNumpyReference() throws {
-        let net = VGG19(weights: try realWeights())
+        let weights = try realWeights()
+        for implementation in VGG19.Implementation.allCases {
+            try checkAgainstNumpy(VGG19(weights: weights, implementation: implementation))
+        }
+    }
+
+    private func checkAgainstNumpy(_ net: VGG19) throws {
         let records = try readReference()
         let image = try XCTUnwrap(records["image"])
         let features = net.forward(image, to: [.conv1_1, .conv3_1, .conv4_1])
@@ -56,8 +62,51 @@ final class VGG19Tests: XCTestCase {
             let scale = expected.data.map(abs).max()!
             XCTAssertGreaterThan(scale, 0.5, "\(layer) reference should not be all zeros")
             let error = maxDifference(got.data, expected.data) / scale
-            XCTAssertLessThan(error, 2e-5, "\(layer): max error \(error) of the largest value \(scale)")
+            XCTAssertLessThan(error, 2e-5, "\(net.implementation) \(layer): max error \(error) of the largest value \(scale)")
         }
+    }
+
+    /// oneDNN's network against the im2col reference, features and input gradients, at sizes
+    /// that are odd at some pooling (the last row or column dropped) and for both poolings.
+    func testOneDNNMatchesTheReference() throws {
+        let weights = try realWeights()
+        let read: [VGGLayer] = [.conv1_1, .conv2_2, .conv3_1, .conv4_1, .conv4_2, .conv5_1]
+        for (pooling, (h, w)) in [(Pooling2x2.Kind.average, (37, 50)), (.max, (34, 27))] {
+            let fast = VGG19(weights: weights, pooling: pooling)
+            let reference = VGG19(weights: weights, pooling: pooling, implementation: .reference)
+            var rng = SplitMix64(seed: 21)
+            let image = Tensor(shape: [3, h, w], data: rng.floats(3 * h * w, in: 0...255))
+            let a = fast.forward(image, to: Set(read)), b = reference.forward(image, to: Set(read))
+            var gradients: [VGGLayer: Tensor] = [:]
+            for layer in read {
+                let (x, y) = (try XCTUnwrap(a[layer]), try XCTUnwrap(b[layer]))
+                XCTAssertEqual(x.shape, y.shape)
+                let scale = y.data.map(abs).max()!
+                XCTAssertGreaterThan(scale, 0.1, "\(layer) is all zeros: it checks nothing")
+                XCTAssertLessThan(maxDifference(x.data, y.data) / scale, 1e-4, "\(pooling) \(layer) forward")
+                gradients[layer] = Tensor(shape: y.shape, data: rng.floats(y.count, in: -1...1))
+            }
+            let gx = fast.backward(gradients), gy = reference.backward(gradients)
+            let scale = gy.data.map(abs).max()!
+            XCTAssertGreaterThan(scale, 0)
+            XCTAssertLessThan(maxDifference(gx.data, gy.data) / scale, 1e-4, "\(pooling) input gradient")
+            // A shallower pass with the same network reuses the same buffers.
+            let shallow = [VGGLayer.conv2_1: Tensor(shape: [128, h / 2, w / 2], data: rng.floats(128 * (h / 2) * (w / 2), in: -1...1))]
+            _ = fast.forward(image, to: [.conv2_1]); _ = reference.forward(image, to: [.conv2_1])
+            let sx = fast.backward(shallow), sy = reference.backward(shallow)
+            XCTAssertLessThan(maxDifference(sx.data, sy.data) / sy.data.map(abs).max()!, 1e-4, "\(pooling) shallow gradient")
+        }
+    }
+
+    /// The convolutions run oneDNN's JIT kernels for this CPU, never its reference loops.
+    func testOneDNNRunsNoGenericKernel() throws {
+        let net = VGG19(weights: try realWeights())
+        let kernels = net.kernels(height: 48, width: 64)
+        XCTAssertEqual(kernels.count, 16)
+        for k in kernels {
+            XCTAssertTrue(k.forward.hasPrefix("jit") || k.forward.hasPrefix("brg"), "\(k.layer) forward runs \(k.forward)")
+        }
+        XCTAssertEqual(net.genericKernels(height: 48, width: 64), [])
     }
 
     /// The same image twice gives the same features, and a second size reuses nothing stale.
