@@ -13,7 +13,6 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian, each behind a module map.
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CLBFGSB", path: "Sources/CLBFGSB"),
@@ -22,7 +21,7 @@ let package = Package(
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
 
-        .target(name: "Net", dependencies: ["CBLAS", "CDNNL"]),
+        .target(name: "Net", dependencies: ["CDNNL"]),
         .target(name: "Patches", dependencies: ["Net"]),
         .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB",
                                                .product(name: "Yams", package: "Yams")]),

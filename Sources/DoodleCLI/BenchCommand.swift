@@ -12,15 +12,19 @@ struct BenchCommand: ParsableCommand {
     struct NetBench: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "net",
-            abstract: "VGG19 forward to a layer plus the backward pass, against this machine's sgemm.")
+            abstract: "VGG19 forward to a layer plus the input gradient, per layer, against one large oneDNN convolution.")
         @Option(help: "Image size WxH.")
         var size: ImageSize = ImageSize(width: 512, height: 384)
-        @Option(help: "Deepest layer, e.g. 4_2.")
-        var layer: String = "4_2"
+        @Option(help: "Deepest layer, e.g. 4_1.")
+        var layer: String = "4_1"
         @Option(help: "Timed runs after one warm-up.")
         var runs: Int = 5
         @Option(help: "Pooling: average or max.")
         var pooling: String = "average"
+        @Option(help: "Network precision: auto, fp32 or bf16.")
+        var precision: PrecisionSetting = .auto
+        @Option(help: "onednn, or reference (im2col + sgemm).")
+        var implementation: VGG19.Implementation = .oneDNN
         @Option(help: "Weights file (default: `doodle weights path`).")
         var weights: String?
         @Flag(help: "Print one JSON object.")
@@ -41,22 +45,48 @@ struct BenchCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw UserError("'\(path)': no weights file; run scripts/setup")
             }
-            let net = VGG19(weights: try VGG19Weights.load(path: path), pooling: Pooling2x2.Kind(rawValue: pooling)!)
+            let loaded = try VGG19Weights.load(path: path)
+            let choice = PrecisionChoice.resolve(precision, weights: loaded, cacheDirectory: WeightStore().home)
+            try requireKernels(for: choice, weights: loaded)
+            let net = VGG19(weights: loaded, pooling: Pooling2x2.Kind(rawValue: pooling)!,
+                            implementation: implementation, precision: choice.precision)
             let bench = NetBenchmark(width: size.width, height: size.height, layer: VGGLayer(name: layer)!, runs: runs)
-            let result = bench.run(network: net)
+            let r = bench.run(network: net)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
             } else {
-                print(String(format: "net %dx%d to %@ (%@ pooling, %d threads): %.3f s (forward %.3f, backward %.3f), %.1f GFLOP, %.1f GFLOP/s",
-                             result.width, result.height, result.layer, result.pooling, result.threads, result.seconds,
-                             result.forwardSeconds, result.backwardSeconds, result.gflop, result.gflops))
-                print(String(format: "sgemm 2048: %.1f GFLOP/s; ratio %.2f", result.sgemmGflops, result.ratio))
+                print("cpu: \(r.cpu.summary); oneDNN \(r.oneDNNVersion)")
+                print("precision: \(r.precision) (\(choice.reason))")
+                if !r.layers.isEmpty {
+                    print("layer      forward  GFLOP/s  backward  GFLOP/s  kernels")
+                    for l in r.layers {
+                        print(String(format: "%-9@ %7.4f  %7.1f  %8.4f  %7.1f  %@ / %@", l.layer as NSString,
+                                     l.forwardSeconds, l.forwardGflops, l.backwardSeconds, l.backwardGflops,
+                                     l.forwardKernel as NSString, l.backwardKernel as NSString))
+                    }
+                }
+                print(String(format: "net %dx%d to %@ (%@, %@ pooling, %d threads): %.3f s (forward %.3f, backward %.3f), %.1f GFLOP, %.1f GFLOP/s",
+                             r.width, r.height, r.layer, r.implementation, r.pooling, r.threads, r.seconds,
+                             r.forwardSeconds, r.backwardSeconds, r.gflop, r.gflops))
+                print(String(format: "peak: %@ %.1f GFLOP/s (%@); network / peak %.2f; sgemm 2048: %.1f GFLOP/s",
+                             r.peak.description, r.peak.gflops, r.peak.kernel, r.peakRatio, r.sgemmGflops))
+                for w in r.warnings { print("warning: \(w)") }
             }
         }
     }
 }
+
+extension PrecisionSetting: ExpressibleByArgument {}
+
+/// A precision this CPU has no native kernels for is the user's to change, not a crash.
+func requireKernels(for choice: PrecisionChoice, weights: VGG19Weights) throws {
+    guard choice.precision == .fp32 || VGG19.supports(choice.precision, weights: weights) else {
+        throw UserError("--precision \(choice.precision.rawValue): oneDNN has no native \(choice.precision.rawValue) kernels on this CPU (\(CPUInfo.current.oneDNNISA)); use auto or fp32")
+    }
+}
+extension VGG19.Implementation: ExpressibleByArgument {}
 
 extension BenchCommand {
     struct RenderBench: ParsableCommand {

@@ -16,6 +16,11 @@ public final class VGG19 {
     public let implementation: Implementation
     public let precision: NetworkPrecision
     private var sized: Sized?
+    /// Collect seconds per layer (oneDNN only), read by `layerSeconds`.
+    public var profiling = false {
+        didSet { if case .oneDNN(let n) = sized { n.layerSeconds = profiling ? Self.zeroProfile : nil } }
+    }
+    private static let zeroProfile = ([Double](repeating: 0, count: 16), [Double](repeating: 0, count: 16))
     private var lastForwardDepth = VGGLayer.conv1_1
 
     /// The per-size network of either implementation.
@@ -37,6 +42,13 @@ public final class VGG19 {
         self.pooling = pooling
         self.implementation = implementation
         self.precision = implementation == .reference ? .fp32 : precision
+    }
+
+    /// True when oneDNN runs every layer in `precision` on this CPU with a native (JIT) kernel.
+    public static func supports(_ precision: NetworkPrecision, weights: VGG19Weights) -> Bool {
+        let probe = OneDNNNetwork(weights: weights, pooling: .average, height: 48, width: 64, precision: precision)
+        guard (try? probe.build(through: .conv5_1)) != nil else { return false }
+        return !probe.primitives(through: .conv5_1).contains(where: \.isGeneric)
     }
 
     /// Multiply-adds x2 of one forward pass to `layer` (the backward pass costs the same).
@@ -112,6 +124,16 @@ public final class VGG19 {
         return n.primitives(through: deepest).filter(\.isGeneric).map { "\($0.name): \($0.implementation)" }
     }
 
+    /// Seconds per layer since profiling started or was last reset (forward, backward).
+    public var layerSeconds: [(layer: VGGLayer, forward: Double, backward: Double)] {
+        guard case .oneDNN(let n) = sized, let p = n.layerSeconds else { return [] }
+        return VGGLayer.allCases.map { ($0, p.forward[$0.rawValue], p.backward[$0.rawValue]) }
+    }
+
+    public func resetLayerSeconds() {
+        if case .oneDNN(let n) = sized, n.layerSeconds != nil { n.layerSeconds = Self.zeroProfile }
+    }
+
     private func withPointers<R>(_ gradients: [VGGLayer: Tensor],
                                  _ body: ([VGGLayer: UnsafePointer<Float>]) -> R) -> R {
         var pointers: [VGGLayer: UnsafePointer<Float>] = [:]
@@ -129,9 +151,14 @@ public final class VGG19 {
     private func network(height: Int, width: Int) -> Sized {
         if let sized, sized.size == (height, width) { return sized }
         sized = nil  // free the previous size's buffers first
-        let made: Sized = implementation == .oneDNN
-            ? .oneDNN(OneDNNNetwork(weights: weights, pooling: pooling, height: height, width: width, precision: precision))
-            : .reference(ReferenceNetwork(weights: weights, pooling: pooling, height: height, width: width))
+        let made: Sized
+        if implementation == .oneDNN {
+            let n = OneDNNNetwork(weights: weights, pooling: pooling, height: height, width: width, precision: precision)
+            n.layerSeconds = profiling ? Self.zeroProfile : nil
+            made = .oneDNN(n)
+        } else {
+            made = .reference(ReferenceNetwork(weights: weights, pooling: pooling, height: height, width: width))
+        }
         sized = made
         return made
     }

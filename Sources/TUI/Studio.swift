@@ -10,9 +10,10 @@ import Glibc
 /// engine's messages and redraws when something changed.
 public enum Studio {
     /// Runs the studio, then ends the process with its exit status. It ends with `_exit`
-    /// once the terminal is restored, the PNG writes are done and stdout is flushed: OpenBLAS's
-    /// exit-time shutdown can deadlock joining its worker threads after BLAS was used from the
-    /// engine's thread (seen: `gotoblas_quit` -> `blas_thread_shutdown_` waiting for ever).
+    /// once the terminal is restored, the PNG writes are done and stdout is flushed: OpenBLAS
+    /// (which L-BFGS-B may load as its BLAS) can deadlock in its exit-time shutdown joining
+    /// worker threads used from the engine's thread (seen: `gotoblas_quit` ->
+    /// `blas_thread_shutdown_` waiting for ever).
     public static func runAndExit(_ configuration: StudioConfiguration) -> Never {
         let status = run(configuration)
         fflush(stdout)

@@ -1,6 +1,8 @@
-import CBLAS
+import CDNNL
+import Foundation
 
-/// Row-major single-precision matrix products through OpenBLAS.
+/// Row-major single-precision matrix products through oneDNN's sgemm, whose JIT kernels follow
+/// the CPU's feature flags (AVX2, AVX-512, ...) rather than a list of known CPU models.
 public enum BLAS {
     /// C[m, n] = alpha * A[m, k] * B[k, n] + beta * C, with explicit leading dimensions
     /// so that C can be a block of rows inside a larger `[C, H, W]` buffer.
@@ -12,16 +14,15 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         alpha: Float = 1, beta: Float = 0
     ) {
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        let status = dnnl_sgemm(transposeA ? 84 : 78, transposeB ? 84 : 78,  // "T" or "N"
+                                Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
+                                beta, c, Int64(ldc))
+        DNNL.check(status, "sgemm \(m)x\(n)x\(k)")
     }
 
-    /// Threads OpenBLAS uses for one product (all cores unless told otherwise).
+    /// Threads oneDNN runs one product on: OpenMP's, all cores unless OMP_NUM_THREADS says otherwise.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+        ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }
+            ?? ProcessInfo.processInfo.activeProcessorCount
     }
 }

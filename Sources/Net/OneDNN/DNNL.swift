@@ -138,6 +138,14 @@ final class DNNLPrimitive {
         self.init(name: name, descriptor: pd)
     }
 
+    static func make(name: String, operation: UnsafeRawPointer, attributes: dnnl_primitive_attr_t? = nil,
+                     hint: DNNLPrimitive? = nil) throws -> DNNLPrimitive {
+        guard let p = DNNLPrimitive(name: name, operation: operation, attributes: attributes, hint: hint) else {
+            throw DNNLUnsupported(what: name)
+        }
+        return p
+    }
+
     /// Adopts a primitive descriptor (e.g. a reorder's).
     init(name: String, descriptor pd: dnnl_primitive_desc_t) {
         var p: dnnl_primitive_t?
@@ -187,6 +195,12 @@ final class DNNLPrimitive {
         DNNL.check(dnnl_reorder_primitive_desc_create(&pd, &s, DNNL.engine, &t, DNNL.engine, attr), "reorder \(name)")
         return DNNLPrimitive(name: name, descriptor: pd!)
     }
+}
+
+/// oneDNN has no implementation of an operation (with these types) on this CPU.
+struct DNNLUnsupported: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "oneDNN has no kernel for \(what) on this CPU (\(DNNL.effectiveISA))" }
 }
 
 /// Argument names of `dnnl_primitive_execute`.

@@ -1,4 +1,5 @@
 import CDNNL
+import Dispatch
 
 /// VGG19's sixteen convolutions (each with its ReLU) and four poolings through oneDNN, for one
 /// image size: forward to any layer, and the input gradient back from gradients at any layers.
@@ -23,6 +24,9 @@ final class OneDNNNetwork {
     /// Conversions to and from plain float, made on first use: (layout, accumulate, to plain, ...).
     private var plainReorders: [(DNNLLayout, Bool, Bool, DNNLPrimitive, DNNLMemory, DNNLMemory)] = []
     private(set) var lastForwardDepth = VGGLayer.conv1_1
+    /// When set, seconds spent per layer (index = layer) accumulate here: forward counts the
+    /// pooling before the layer, backward the ReLU, the convolution and that pooling.
+    var layerSeconds: (forward: [Double], backward: [Double])?
 
     init(weights: VGG19Weights, pooling: Pooling2x2.Kind, height: Int, width: Int, precision: NetworkPrecision) {
         self.weights = weights
@@ -40,17 +44,17 @@ final class OneDNNNetwork {
 
     /// Makes the layers up to `deepest` (and the poolings between them) on first use: a small
     /// image has no room for the deepest blocks, and a shallow pass needs none of them.
-    private func build(through deepest: VGGLayer) {
+    func build(through deepest: VGGLayer) throws {
         precondition(height >> (deepest.block - 1) >= 1 && width >> (deepest.block - 1) >= 1,
                      "\(width)x\(height) is too small to reach \(deepest)")
         while let next = VGGLayer(rawValue: layers.count), next <= deepest {
             var produced = layers.last?.output.layout ?? input.layout
             if next.followsPooling {
-                let pool = PoolPlan(kind: pooling, source: produced, type: precision.dataType, name: "pool\(next.block - 1)")
+                let pool = try PoolPlan(kind: pooling, source: produced, type: precision.dataType, name: "pool\(next.block - 1)")
                 pools.append(pool)
                 produced = pool.output.layout
             }
-            let plan = LayerPlan(layer: next, weights: weights, height: height / next.stride,
+            let plan = try LayerPlan(layer: next, weights: weights, height: height / next.stride,
                                  width: width / next.stride, produced: produced, type: precision.dataType)
             layers.append(plan)
             let bytes = max(plan.output.layout.bytes, plan.backwardSourceLayout.bytes, produced.bytes)
@@ -63,9 +67,14 @@ final class OneDNNNetwork {
         }
     }
 
+    /// Callers check `VGG19.supports(precision)` first: a missing kernel here is a programming error.
+    private func buildOrStop(through deepest: VGGLayer) {
+        do { try build(through: deepest) } catch { fatalError("\(error)") }
+    }
+
     /// Every primitive, in the order a pass to conv5_4 runs them.
     func primitives(through deepest: VGGLayer) -> [DNNLPrimitive] {
-        build(through: deepest)
+        buildOrStop(through: deepest)
         var all: [DNNLPrimitive] = []
         for plan in layers where plan.layer <= deepest {
             if plan.layer.followsPooling { all += [pools[plan.layer.block - 2].forward, pools[plan.layer.block - 2].backward] }
@@ -76,7 +85,7 @@ final class OneDNNNetwork {
     }
 
     func primitives(of layer: VGGLayer) -> (forward: DNNLPrimitive, backward: DNNLPrimitive) {
-        build(through: layer)
+        buildOrStop(through: layer)
         return (layers[layer.rawValue].forward, layers[layer.rawValue].backward)
     }
 
@@ -86,9 +95,11 @@ final class OneDNNNetwork {
     /// the features at `read`, each plain `[C, h, w]` float.
     func forward(_ image: UnsafePointer<Float>, through deepest: VGGLayer, read: Set<VGGLayer>) -> [VGGLayer: [Float]] {
         input.data.copyMemory(from: image, byteCount: 3 * height * width * MemoryLayout<Float>.size)
-        build(through: deepest)
+        buildOrStop(through: deepest)
         lastForwardDepth = deepest
         for plan in layers where plan.layer <= deepest {
+            let started = DispatchTime.now()
+            defer { record(forward: true, plan.layer, since: started) }
             if plan.layer.followsPooling {
                 let pool = pools[plan.layer.block - 2]
                 pool.forward.execute(stream, [(DNNLArgument.src, layers[plan.layer.rawValue - 1].output),
@@ -115,6 +126,8 @@ final class OneDNNNetwork {
         precondition(deepest <= lastForwardDepth, "gradient at \(deepest), forward stopped at \(lastForwardDepth)")
         var (current, other) = scratch!
         for plan in layers.reversed() where plan.layer <= deepest {
+            let started = DispatchTime.now()
+            defer { record(forward: false, plan.layer, since: started) }
             let atOutput = plan.outputGradient
             atOutput.point(to: current)
             if let g = gradients[plan.layer] {
@@ -133,6 +146,12 @@ final class OneDNNNetwork {
         let first = layers[0].producedGradient
         first.point(to: current)
         convert(first, toPlain: UnsafeMutableRawPointer(result))
+    }
+
+    private func record(forward: Bool, _ layer: VGGLayer, since start: DispatchTime) {
+        guard layerSeconds != nil else { return }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if forward { layerSeconds!.forward[layer.rawValue] += elapsed } else { layerSeconds!.backward[layer.rawValue] += elapsed }
     }
 
     // MARK: - Plain views
@@ -197,7 +216,7 @@ private final class LayerPlan {
     var backwardSourceLayout: DNNLLayout { sourceGradient.layout }
 
     init(layer: VGGLayer, weights: VGG19Weights, height: Int, width: Int, produced: DNNLLayout,
-         type: dnnl_data_type_t) {
+         type: dnnl_data_type_t) throws {
         self.layer = layer
         let (cin, cout) = (layer.inChannels, layer.outChannels)
         let srcDims = [1, cin, height, width], dstDims = [1, cout, height, width], wDims = [cout, cin, 3, 3]
@@ -212,7 +231,7 @@ private final class LayerPlan {
                    "convolution_forward_desc_init \(layer)")
         let attr = Self.reluAttributes()
         defer { dnnl_primitive_attr_destroy(attr) }
-        forward = DNNLPrimitive(name: "\(layer) forward", operation: &conv, attributes: attr)!
+        forward = try DNNLPrimitive.make(name: "\(layer) forward", operation: &conv, attributes: attr)
 
         // Input gradient: the same convolution's backward-data.
         var back = dnnl_convolution_desc_t()
@@ -221,7 +240,7 @@ private final class LayerPlan {
         DNNL.check(dnnl_convolution_backward_data_desc_init(&back, dnnl_convolution_direct, &dsrc, &bw, &ddst,
                                                             strides, padding, padding),
                    "convolution_backward_data_desc_init \(layer)")
-        backward = DNNLPrimitive(name: "\(layer) backward", operation: &back, hint: forward)!
+        backward = try DNNLPrimitive.make(name: "\(layer) backward", operation: &back, hint: forward)
 
         output = DNNLMemory(forward.layout(dnnl_query_dst_md))
         bias = DNNLMemory(.plain([cout]))
@@ -246,8 +265,8 @@ private final class LayerPlan {
                                                   &data, 0, 0), "eltwise_forward_desc_init")
         DNNL.check(dnnl_eltwise_backward_desc_init(&reluBack, dnnl_eltwise_relu_use_dst_for_bwd, &diff, &data, 0, 0),
                    "eltwise_backward_desc_init")
-        let reluHint = DNNLPrimitive(name: "\(layer) relu", operation: &reluForward)!
-        reluBackward = DNNLPrimitive(name: "\(layer) relu backward", operation: &reluBack, hint: reluHint)!
+        let reluHint = try DNNLPrimitive.make(name: "\(layer) relu", operation: &reluForward)
+        reluBackward = try DNNLPrimitive.make(name: "\(layer) relu backward", operation: &reluBack, hint: reluHint)
 
         outputGradient = DNNLMemory(output.layout, owning: false)
         let wantedDiff = backward.layout(dnnl_query_diff_dst_md)
@@ -322,7 +341,7 @@ private final class PoolPlan {
     let workspace: DNNLMemory?
     let outputGradient: DNNLMemory, inputGradient: DNNLMemory  // scratch views
 
-    init(kind: Pooling2x2.Kind, source: DNNLLayout, type: dnnl_data_type_t, name: String) {
+    init(kind: Pooling2x2.Kind, source: DNNLLayout, type: dnnl_data_type_t, name: String) throws {
         let dims = source.dims
         let outDims = [dims[0], dims[1], dims[2] / 2, dims[3] / 2]
         let alg = kind == .max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding
@@ -333,7 +352,7 @@ private final class PoolPlan {
         var src = source.raw, dst = DNNLLayout.any(outDims, type: type).raw
         DNNL.check(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_training, alg, &src, &dst, two, two, zero, zero, right),
                    "pooling_v2_forward_desc_init \(name)")
-        forward = DNNLPrimitive(name: "\(name) forward", operation: &desc)!
+        forward = try DNNLPrimitive.make(name: "\(name) forward", operation: &desc)
         output = DNNLMemory(forward.layout(dnnl_query_dst_md))
         let ws = forward.layout(dnnl_query_workspace_md)
         workspace = ws.bytes > 0 ? DNNLMemory(ws) : nil
@@ -342,7 +361,7 @@ private final class PoolPlan {
         var dsrc = source.raw, ddst = output.layout.raw
         DNNL.check(dnnl_pooling_v2_backward_desc_init(&back, alg, &dsrc, &ddst, two, two, zero, zero, right),
                    "pooling_v2_backward_desc_init \(name)")
-        backward = DNNLPrimitive(name: "\(name) backward", operation: &back, hint: forward)!
+        backward = try DNNLPrimitive.make(name: "\(name) backward", operation: &back, hint: forward)
         outputGradient = DNNLMemory(output.layout, owning: false)
         inputGradient = DNNLMemory(source, owning: false)
     }
