@@ -107,6 +107,10 @@ public final class JobRunner {
     public var createOutputFolders = true
     /// Write `OUT.png.json` beside each finished output.
     public var writeRecords = true
+    /// The network's precision: `auto` measures once per CPU which is faster (see `PrecisionChoice`).
+    public var precision: PrecisionSetting = .auto
+    /// What `precision` resolved to, once a network was made.
+    public private(set) var precisionChoice: PrecisionChoice?
 
     private var loadedWeights: [String: VGG19Weights] = [:]
     private var networks: [String: VGG19] = [:]
@@ -238,7 +242,8 @@ public final class JobRunner {
         }
     }
 
-    /// The network for a weights file and pooling, loaded once.
+    /// The network for a weights file and pooling, loaded once, in the precision `precision`
+    /// resolves to on this machine.
     public func network(for jobWeights: String?, pooling: Pooling2x2.Kind) throws -> VGG19 {
         let path = weightsPath ?? jobWeights ?? WeightStore().defaultWeightsPath
         let key = "\(pooling.rawValue) \(path)"
@@ -248,7 +253,10 @@ public final class JobRunner {
         }
         let weights = try loadedWeights[path] ?? VGG19Weights.load(path: path)
         loadedWeights[path] = weights
-        let network = VGG19(weights: weights, pooling: pooling)
+        let choice = try precisionChoice ?? PrecisionChoice.resolveChecked(precision, weights: weights,
+                                                                          cacheDirectory: WeightStore().home)
+        precisionChoice = choice
+        let network = VGG19(weights: weights, pooling: pooling, precision: choice.precision)
         networks[key] = network
         return network
     }

@@ -285,7 +285,7 @@ public struct MatchBenchmark {
     private func synthesisRun(network: VGG19, inputs: RenderInputs, matcher: MatcherKind, seed: UInt64) throws -> SynthesisRun {
         var settings = RenderSettings()
         settings.phases = options.phases
-        settings.iterations = options.iterations
+        settings.iterations = IterationSchedule([options.iterations])
         settings.randomSeed = seed
         settings.semanticWeight = options.semanticWeight
         settings.matcher = matcher

@@ -71,6 +71,8 @@ public enum PresetValue: Sendable, Equatable {
     case layers([VGGLayer])
     case size(width: Int, height: Int)
     case range(ClosedRange<Float>)
+    /// Whole numbers, one per phase.
+    case counts([Int])
 }
 
 /// The keys of a preset: the flags of `doodle render` without the leading dashes.
@@ -137,7 +139,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         case .variety: return "number 0...2"
         case .contentLayers: return "VGG19 layers: list or comma text, e.g. [4_2] (may be empty)"
         case .styleLayers: return "VGG19 layers: list or comma text, e.g. [3_1, 4_1]"
-        case .iterations: return "integer 1...100000"
+        case .iterations: return "integer 1...100000, or one per phase: 100,100,50"
         case .phases: return "integer 1...6"
         case .seed: return "noise, content or an image file"
         case .seedRange: return "\"LO:HI\" within 0:255 (or [LO, HI])"
@@ -170,7 +172,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         case .semanticWeight: return "Weight of the semantic map beside the features."
         case .smoothness: return "Weight of the smoothness (total variation) term."
         case .variety: return "Bias towards style patches used less (0 = off)."
-        case .iterations: return "Evaluations per phase."
+        case .iterations: return "Evaluations per phase, coarse to fine: one number for all, or one per phase (the last repeats)."
         case .phases: return "Resolutions, each twice the previous."
         case .seed: return "First image: noise, content, or an image file."
         case .seedRange: return "Pixel range of the noise seed, LO:HI."
@@ -353,9 +355,15 @@ public struct Preset: Sendable, Equatable {
         get { number(.variety) }
         set { self[.variety] = newValue.map { .number($0) } }
     }
-    public var iterations: Int? {
-        get { integer(.iterations) }
-        set { self[.iterations] = newValue.map { .integer($0) } }
+    public var iterations: IterationSchedule? {
+        get {
+            switch self[.iterations] {
+            case .integer(let n): return [n]
+            case .counts(let counts): return IterationSchedule(counts)
+            default: return nil
+            }
+        }
+        set { self[.iterations] = newValue.map { $0.counts.count == 1 ? .integer($0.counts[0]) : .counts($0.counts) } }
     }
     public var phases: Int? {
         get { integer(.phases) }

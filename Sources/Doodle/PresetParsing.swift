@@ -71,7 +71,18 @@ public enum PresetValueParser {
                 throw Problem(message: "\(label) '\(text)' is not a number; give e.g. \(key == .scale ? "0.5" : "10")")
             }
             return .number(value)
-        case .iterations, .phases, .printEvery, .saveEvery:
+        case .iterations:
+            let parts: [String]
+            switch raw {
+            case .scalar(let s): parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            case .list(let items): parts = items.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            }
+            let counts = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ $0 != nil }) else {
+                throw Problem(message: "\(label) '\(parts.joined(separator: ","))' is not a whole number or one per phase; give e.g. 100 or 100,100,50")
+            }
+            return counts.count == 1 ? .integer(counts[0]!) : .counts(counts.map { $0! })
+        case .phases, .printEvery, .saveEvery:
             let text = try scalar(raw, label, example: key == .phases ? "3" : "100")
             guard let value = Int(text) else {
                 throw Problem(message: "\(label) '\(text)' is not a whole number; give e.g. \(key == .phases ? "3" : "100")")
@@ -150,6 +161,10 @@ public enum PresetValueParser {
             return (0...2).contains(v) ? nil : "\(label) \(v.shortText) must be within 0...2 (0 = off)"
         case (.iterations, .integer(let n)):
             return (1...100_000).contains(n) ? nil : "\(label) \(n) must be within 1...100000"
+        case (.iterations, .counts(let counts)):
+            if counts.count > 6 { return "\(label) gives \(counts.count) numbers; give one, or one per phase (at most 6)" }
+            return counts.allSatisfy({ (1...100_000).contains($0) }) ? nil
+                : "\(label) \(counts.map(String.init).joined(separator: ",")): each must be within 1...100000"
         case (.phases, .integer(let n)):
             if n < 1 { return "\(label) \(n) must be at least 1" }
             return n <= 6 ? nil : "\(label) \(n) is more than 6; each phase halves the size"
@@ -564,6 +579,7 @@ extension Preset {
         case .path(let p): return p
         case .layers(let layers): return layers.map { "\($0.block)_\($0.indexInBlock)" }.joined(separator: ",")
         case .range(let r): return "\(r.lowerBound.shortText):\(r.upperBound.shortText)"
+        case .counts(let counts): return counts.map(String.init).joined(separator: ",")
         default: return Self.yamlText(value, relativeTo: nil)
         }
     }
@@ -579,6 +595,7 @@ extension Preset {
         case .layers(let layers): return "[" + layers.map { "\($0.block)_\($0.indexInBlock)" }.joined(separator: ", ") + "]"
         case .size(let w, let h): return "\(w)x\(h)"
         case .range(let r): return "\"\(r.lowerBound.shortText):\(r.upperBound.shortText)\""
+        case .counts(let counts): return "[" + counts.map(String.init).joined(separator: ", ") + "]"
         }
     }
 

@@ -39,7 +39,7 @@ public struct RenderBenchmark {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let t = synthesis.timing, n = Double(max(1, synthesis.evaluations))
         let (w, h) = inputs.finalSize
-        return Result(width: w, height: h, phases: synthesis.phasePlan().count, iterations: settings.iterations,
+        return Result(width: w, height: h, phases: synthesis.phasePlan().count, iterations: settings.iterations.evaluations(inPhase: 0),
                       evaluations: synthesis.evaluations, seconds: seconds,
                       secondsPerEvaluation: (seconds - t.setup) / n, networkPerEvaluation: t.network / n,
                       matchingPerEvaluation: t.matching / n, lossesPerEvaluation: t.losses / n,

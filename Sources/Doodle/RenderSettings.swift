@@ -10,8 +10,9 @@ public struct RenderSettings: Sendable, Equatable {
     public var semanticWeight: Float = 10
     public var smoothness: Float = 1
     public var variety: Float = 0
-    /// Evaluations (network passes) per phase.
-    public var iterations = 100
+    /// Evaluations (network passes) per phase, coarse to fine. The finest phase costs four
+    /// times the one before and refines an image that is already formed, so it gets fewer.
+    public var iterations: IterationSchedule = [100, 100, 50]
     /// Resolutions, coarse to fine, each half the next: 3 phases run at 1/4, 1/2 and 1.
     public var phases = 3
     public var seed: Seed = .noise
@@ -36,4 +37,25 @@ public struct RenderSettings: Sendable, Equatable {
     }
 
     public init() {}
+}
+
+/// Evaluations per phase, coarse to fine: one number for every phase, or one per phase. When
+/// there are more phases than numbers, the last number repeats for the finer phases.
+public struct IterationSchedule: Sendable, Equatable, CustomStringConvertible,
+                                 ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
+    public let counts: [Int]
+
+    public init(_ counts: [Int]) {
+        precondition(!counts.isEmpty, "an iteration schedule needs at least one count")
+        self.counts = counts
+    }
+
+    public init(integerLiteral value: Int) { self.init([value]) }
+    public init(arrayLiteral elements: Int...) { self.init(elements) }
+
+    /// Evaluations in phase `index` (0 = the coarsest of all phases asked for).
+    public func evaluations(inPhase index: Int) -> Int { counts[min(max(index, 0), counts.count - 1)] }
+
+    /// "100" or "100,100,50".
+    public var description: String { counts.map(String.init).joined(separator: ",") }
 }

@@ -60,8 +60,9 @@ public final class Synthesis {
             previous = objective.styleLosses
             timing.setup += Double(DispatchTime.now().uptimeNanoseconds - setupStart) / 1e9
             var x = seed.pixels
+            let budget = evaluations(inPlanPhase: index, of: plan)
             let minimizer = LBFGSBMinimizer(count: x.count, lower: 0, upper: 255,
-                                            options: LBFGSBOptions(historySize: 5, maxEvaluations: settings.iterations,
+                                            options: LBFGSBOptions(historySize: 5, maxEvaluations: budget,
                                                                    factr: 0, pgtol: 0))
             var iteration = 0
             let phaseStart = DispatchTime.now().uptimeNanoseconds
@@ -73,10 +74,10 @@ public final class Synthesis {
             // in a row make no headway.
             var best = Float.infinity
             var stalls = 0
-            while iteration < settings.iterations && !stopped {
+            while iteration < budget && !stopped {
                 let firstOfRun = iteration
                 var restartForSettings = false
-                minimizer.options.maxEvaluations = settings.iterations - iteration
+                minimizer.options.maxEvaluations = budget - iteration
                 let outcome = minimizer.minimize(x: &x) { pixels, gradient in
                     if shouldStop() {
                         stopped = true
@@ -99,7 +100,7 @@ public final class Synthesis {
                     let eta = remainingSeconds(plan: plan, phase: index, iteration: iteration,
                                                perIteration: perIteration, secondsPerCostUnit: secondsPerCostUnit!)
                     events(.iteration(IterationReport(
-                        phase: phase, iteration: iteration, iterations: settings.iterations, losses: losses,
+                        phase: phase, iteration: iteration, iterations: budget, losses: losses,
                         secondsPerIteration: perIteration, eta: eta, timing: stage,
                         image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
                     return Float(losses.total)
@@ -197,11 +198,17 @@ public final class Synthesis {
 
     private func remainingSeconds(plan: [PhaseSize], phase: Int, iteration: Int, perIteration: Double,
                                   secondsPerCostUnit: Double) -> Double {
-        var eta = Double(settings.iterations - iteration) * perIteration
-        for later in plan.dropFirst(phase + 1) {
-            eta += Double(settings.iterations) * secondsPerCostUnit * Double(later.width * later.height)
+        var eta = Double(evaluations(inPlanPhase: phase, of: plan) - iteration) * perIteration
+        for (offset, later) in plan.enumerated().dropFirst(phase + 1) {
+            eta += Double(evaluations(inPlanPhase: offset, of: plan)) * secondsPerCostUnit * Double(later.width * later.height)
         }
         return eta
+    }
+
+    /// The budget of a phase of the plan. The plan leaves out coarse phases too small for the
+    /// network, so its first phase is not always the first phase asked for.
+    func evaluations(inPlanPhase index: Int, of plan: [PhaseSize]) -> Int {
+        settings.iterations.evaluations(inPhase: index + settings.phases - plan.count)
     }
 
     private func initialSeed(width: Int, height: Int, rng: inout SplitMix64) -> Image {
@@ -275,7 +282,7 @@ public final class Synthesis {
             try checkAspect(map, content, names.targetMap, names.content)
         }
         guard !settings.styleLayers.isEmpty else { throw RenderError("--style-layers is empty; give e.g. 3_1,4_1") }
-        guard settings.phases >= 1, settings.iterations >= 1 else {
+        guard settings.phases >= 1, settings.iterations.counts.allSatisfy({ $0 >= 1 }) else {
             throw RenderError("--phases and --iterations must be at least 1")
         }
     }

@@ -46,8 +46,7 @@ struct BenchCommand: ParsableCommand {
                 throw UserError("'\(path)': no weights file; run scripts/setup")
             }
             let loaded = try VGG19Weights.load(path: path)
-            let choice = PrecisionChoice.resolve(precision, weights: loaded, cacheDirectory: WeightStore().home)
-            try requireKernels(for: choice, weights: loaded)
+            let choice = try PrecisionChoice.resolveChecked(precision, weights: loaded, cacheDirectory: WeightStore().home)
             let net = VGG19(weights: loaded, pooling: Pooling2x2.Kind(rawValue: pooling)!,
                             implementation: implementation, precision: choice.precision)
             let bench = NetBenchmark(width: size.width, height: size.height, layer: VGGLayer(name: layer)!, runs: runs)
@@ -79,13 +78,6 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension PrecisionSetting: ExpressibleByArgument {}
-
-/// A precision this CPU has no native kernels for is the user's to change, not a crash.
-func requireKernels(for choice: PrecisionChoice, weights: VGG19Weights) throws {
-    guard choice.precision == .fp32 || VGG19.supports(choice.precision, weights: weights) else {
-        throw UserError("--precision \(choice.precision.rawValue): oneDNN has no native \(choice.precision.rawValue) kernels on this CPU (\(CPUInfo.current.oneDNNISA)); use auto or fp32")
-    }
-}
 extension VGG19.Implementation: ExpressibleByArgument {}
 
 extension BenchCommand {
@@ -117,7 +109,7 @@ extension BenchCommand {
             inputs.names.targetMap = mapPath
             var settings = RenderSettings()
             settings.phases = phases
-            settings.iterations = iterations
+            settings.iterations = IterationSchedule([iterations])
             let path = weights ?? WeightStore().defaultWeightsPath
             guard FileManager.default.fileExists(atPath: path) else {
                 throw UserError("'\(path)': no weights file; run scripts/setup")

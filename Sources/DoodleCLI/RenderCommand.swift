@@ -24,6 +24,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Print progress every N iterations (0 = only phases)\(byDefault(.printEvery))") var printEvery: Int?
     @Option(help: "Folder for intermediate PNGs.") var frames: String?
     @Option(help: "Write a frame every N iterations (with --frames)\(byDefault(.saveEvery))") var saveEvery: Int?
+    @Option(help: precisionHelp) var precision: PrecisionSetting = .auto
     func validate() throws {
         _ = try flagPreset()
     }
@@ -43,6 +44,7 @@ struct RenderCommand: ParsableCommand {
         let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
         let runner = JobRunner()
         runner.createOutputFolders = false
+        runner.precision = precision
 
         let printEvery = job.printEvery
         var interrupt: InterruptFlag? = nil
@@ -66,9 +68,15 @@ struct RenderCommand: ParsableCommand {
             throw ExitCode(130)
         }
         print(String(format: "wrote %@ in %.1f s", job.output, rendered.seconds))
-        print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds))
+        print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds)
+              + "; precision \(runner.precisionChoice?.precision.rawValue ?? "?")")
     }
 }
+
+let precisionHelp: ArgumentHelp = """
+    Network precision: auto, fp32 or bf16. auto takes bf16 only where oneDNN has native bf16 kernels \
+    and they measured faster (once per CPU, kept in DOODLE_HOME).
+    """
 
 /// Where a render's time went, e.g. `network 120.1 s (62%), matching 21.0 s (11%), ...`.
 func stageLine(_ t: StageTiming, seconds: Double) -> String {

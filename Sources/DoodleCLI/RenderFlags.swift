@@ -24,7 +24,7 @@ struct RenderFlags: ParsableArguments {
     @Option(help: "Weight of the semantic map beside the features\(byDefault(.semanticWeight))") var semanticWeight: Float?
     @Option(help: "Weight of the smoothness (total variation) term\(byDefault(.smoothness))") var smoothness: Float?
     @Option(help: "Bias towards style patches used less (0 = off)\(byDefault(.variety))") var variety: Float?
-    @Option(help: "Evaluations per phase\(byDefault(.iterations))") var iterations: Int?
+    @Option(help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)\(byDefault(.iterations))") var iterations: String?
     @Option(help: "Resolutions, each twice the previous\(byDefault(.phases))") var phases: Int?
     @Option(help: "First image: noise, content, or an image file\(byDefault(.seed))") var seed: String?
     @Option(help: "Pixel range of the noise seed, LO:HI\(byDefault(.seedRange))") var seedRange: String?
@@ -55,7 +55,7 @@ struct RenderFlags: ParsableArguments {
         try p.put(.semanticWeight, semanticWeight.map(PresetValue.number))
         try p.put(.smoothness, smoothness.map(PresetValue.number))
         try p.put(.variety, variety.map(PresetValue.number))
-        try p.put(.iterations, iterations.map(PresetValue.integer))
+        try p.put(.iterations, iterations)
         try p.put(.phases, phases.map(PresetValue.integer))
         try p.put(.seed, seed)
         try p.put(.seedRange, seedRange)

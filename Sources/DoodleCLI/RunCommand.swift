@@ -1,6 +1,7 @@
 import ArgumentParser
 import Doodle
 import Foundation
+import Net
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,7 @@ struct RunCommand: ParsableCommand {
     var score: Bool?
     @Option(help: "Run only the jobs with these names (comma-separated).") var only: String?
     @Option(help: "Weights file for every job (default: a job's weights:, else `doodle weights path`).") var weights: String?
+    @Option(help: precisionHelp) var precision: PrecisionSetting = .auto
 
     func run() throws {
         var jobFile: JobFile
@@ -48,6 +50,7 @@ struct RunCommand: ParsableCommand {
         runner.force = force
         runner.score = score ?? json
         runner.weightsPath = weights
+        runner.precision = precision
         var results: [JobResult] = []
         var interrupt: InterruptFlag? = nil
         let count = jobFile.jobs.count

@@ -155,7 +155,13 @@ public final class NetworkCache: @unchecked Sendable {
             networks = [:]
         }
         if let n = networks[pooling.rawValue] { return n }
-        let n = VGG19(weights: weights!.value, pooling: pooling)
+        let choice: PrecisionChoice
+        do {
+            choice = try PrecisionChoice.resolveChecked(.auto, weights: weights!.value, cacheDirectory: WeightStore().home)
+        } catch {
+            throw RenderError("\(error)")
+        }
+        let n = VGG19(weights: weights!.value, pooling: pooling, precision: choice.precision)
         networks[pooling.rawValue] = n
         return n
     }

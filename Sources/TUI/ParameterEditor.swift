@@ -14,6 +14,8 @@ public enum ParameterValue: Equatable, Sendable {
     case number(Double)
     case integer(Int)
     case layers([VGGLayer])
+    /// Evaluations per phase, coarse to fine.
+    case counts([Int])
     /// Output size "auto": the target map's, the content's or the style's.
     case automatic
     case size(width: Int, height: Int)
@@ -32,6 +34,8 @@ public enum ParameterKind: Equatable, Sendable {
     case choice([String])
     /// The output path (typed only); a seed image path is typed into `.choice` seeds.
     case path
+    /// Whole numbers, one per phase (or one for all): a step moves every one by `step`.
+    case counts(range: ClosedRange<Int>, step: Int, bigStep: Int)
 }
 
 /// When a change made during a run takes effect.
@@ -126,9 +130,10 @@ public struct ParameterEditor: Sendable {
             Parameter(id: .phases, label: "phases", kind: .integer(range: 1...6, step: 1, bigStep: 2), value: .integer(settings.phases),
                       defaultValue: .integer(d.phases), help: "Resolutions, coarse to fine, each twice the previous.",
                       liveness: .nextRun, flag: "--phases"),
-            Parameter(id: .iterations, label: "iterations", kind: .integer(range: 1...10000, step: 10, bigStep: 100),
-                      value: .integer(settings.iterations), defaultValue: .integer(d.iterations),
-                      help: "Evaluations (network passes) per phase.", liveness: .nextRun, flag: "--iterations"),
+            Parameter(id: .iterations, label: "iterations", kind: .counts(range: 1...100_000, step: 10, bigStep: 100),
+                      value: .counts(settings.iterations.counts), defaultValue: .counts(d.iterations.counts),
+                      help: "Evaluations (network passes) per phase, coarse to fine; the last repeats.",
+                      liveness: .nextRun, flag: "--iterations"),
             Parameter(id: .outputSize, label: "output size", kind: .size(range: Self.sizeRange, step: 16),
                       value: outputSize.map { .size(width: $0.width, height: $0.height) } ?? .automatic, defaultValue: .automatic,
                       help: "Size of the result, WxH, or auto (the target map's, the content's or the style's).",
@@ -194,6 +199,8 @@ public struct ParameterEditor: Sendable {
         case .choice(let choices):
             return self[id].id == .seed ? "noise, content, or an image file" : choices.joined(separator: ", ")
         case .path: return "a .png path"
+        case .counts(let range, let step, let big):
+            return "\(range.lowerBound) … \(range.upperBound), one or one per phase (100,100,50); step \(step) (big \(big)) each"
         }
     }
 
@@ -223,6 +230,13 @@ public struct ParameterEditor: Sendable {
                 throw ParameterRefusal("\(p.label) is already at its \(up ? "maximum" : "minimum"), \(v)")
             }
             new = .integer(clamped)
+        case (.counts(let range, let step, let bigStep), .counts(let counts)):
+            let delta = (up ? 1 : -1) * (big ? bigStep : step)
+            let moved = counts.map { min(max($0 + delta, range.lowerBound), range.upperBound) }
+            if moved == counts {
+                throw ParameterRefusal("\(p.label) is already at its \(up ? "maximum" : "minimum"), \(Self.text(of: p.value))")
+            }
+            new = .counts(moved)
         case (.layers(let presets), .layers(let layers)):
             let at = presets.firstIndex(of: layers)
             let next = at.map { ($0 + (up ? 1 : presets.count - 1)) % presets.count } ?? 0
@@ -320,6 +334,13 @@ public struct ParameterEditor: Sendable {
         case .path:
             try Self.checkOutputPath(text)
             new = .text(text)
+        case .counts(let range, _, _):
+            let counts = text.split(separator: ",", omittingEmptySubsequences: false)
+                .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.count <= 6, counts.allSatisfy({ $0.map(range.contains) ?? false }) else {
+                throw ParameterRefusal("\(p.label) must be whole numbers \(range.lowerBound) … \(range.upperBound), one or one per phase like 100,100,50 (got '\(raw)')")
+            }
+            new = .counts(counts.map { $0! })
         }
         return assign(id, new)
     }
@@ -343,7 +364,7 @@ public struct ParameterEditor: Sendable {
         if case .layers(let l) = value(.styleLayers) { s.styleLayers = l }
         if case .layers(let l) = value(.contentLayers) { s.contentLayers = l }
         if case .integer(let v) = value(.phases) { s.phases = v }
-        if case .integer(let v) = value(.iterations) { s.iterations = v }
+        if case .counts(let v) = value(.iterations) { s.iterations = IterationSchedule(v) }
         if case .integer(let v) = value(.randomSeed) { s.randomSeed = UInt64(v) }
         if case .choice(let m) = value(.matcher), let kind = MatcherKind(rawValue: m) { s.matcher = kind }
         if case .choice(let p) = value(.pooling), let kind = Pooling2x2.Kind(rawValue: p) { s.pooling = kind }
@@ -399,6 +420,7 @@ public struct ParameterEditor: Sendable {
         case .number(let v): return format(v)
         case .integer(let v): return String(v)
         case .layers(let l): return l.map { "\($0.block)_\($0.indexInBlock)" }.joined(separator: ",")
+        case .counts(let c): return c.map(String.init).joined(separator: ",")
         case .automatic: return "auto"
         case .size(let w, let h): return "\(w)x\(h)"
         case .choice(let c): return c

@@ -71,7 +71,7 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(d.semanticWeight, 10)
         XCTAssertEqual(d.smoothness, 1)
         XCTAssertEqual(d.variety, 0)
-        XCTAssertEqual(d.iterations, 100)
+        XCTAssertEqual(d.iterations, [100, 100, 50])
         XCTAssertEqual(d.phases, 3)
         XCTAssertEqual(d.seed, "noise")
         XCTAssertEqual(d.seedRange, 16...240)
@@ -83,9 +83,9 @@ final class PresetTests: XCTestCase {
         // quick is smaller and shorter, fine larger and longer.
         let quick = Preset.builtin(named: "quick")!.merged(over: d), fine = Preset.builtin(named: "fine")!.merged(over: d)
         XCTAssertLessThan(quick.scale!, 1)
-        XCTAssertLessThan(quick.iterations!, d.iterations!)
+        XCTAssertLessThan(quick.iterations!.evaluations(inPhase: 0), d.iterations!.evaluations(inPhase: 0))
         XCTAssertGreaterThan(fine.scale!, 1)
-        XCTAssertGreaterThan(fine.iterations!, d.iterations!)
+        XCTAssertGreaterThan(fine.iterations!.evaluations(inPhase: 0), d.iterations!.evaluations(inPhase: 0))
         XCTAssertEqual(Preset.builtin(named: "texture")!.noMaps, true)
     }
 

@@ -38,9 +38,32 @@ final class SynthesisTests: XCTestCase {
 
     static func settings(iterations: Int = 30, phases: Int = 1) -> RenderSettings {
         var s = RenderSettings()
-        s.iterations = iterations
+        s.iterations = IterationSchedule([iterations])
         s.phases = phases
         return s
+    }
+
+    /// Each phase runs its own budget; the last number repeats for finer phases; a coarse phase
+    /// left out for being too small for the network takes its number with it.
+    func testIterationsPerPhase() throws {
+        let (style, styleMap) = Self.style()
+        let inputs = RenderInputs(style: style, styleMap: styleMap, targetMap: Self.doodle())
+        let net = try network()
+        func evaluations(_ schedule: IterationSchedule, phases: Int) throws -> [Int] {
+            var s = Self.settings(phases: phases)
+            s.iterations = schedule
+            var perPhase: [Int: Int] = [:]
+            _ = try Synthesis(network: net, inputs: inputs, settings: s).run(events: { event in
+                if case .iteration(let r) = event { perPhase[r.phase.index, default: 0] += 1 }
+            })
+            return perPhase.keys.sorted().map { perPhase[$0]! }
+        }
+        XCTAssertEqual(try evaluations([4, 2], phases: 2), [4, 2])
+        XCTAssertEqual(try evaluations([3], phases: 2), [3, 3])
+        XCTAssertEqual(try evaluations([2, 3], phases: 1), [2], "one phase takes the first number")
+        // 48x48 in 3 phases: 12x12 is too small for conv4_1, so the plan is 24x24 and 48x48.
+        XCTAssertEqual(try evaluations([5, 3, 2], phases: 3), [3, 2])
+        XCTAssertEqual(try evaluations([4, 2], phases: 4), [2, 2], "the last number repeats")
     }
 
     func testDoodleTakesEachRegionsBrushwork() throws {

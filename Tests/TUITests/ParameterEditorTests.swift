@@ -37,7 +37,7 @@ final class ParameterEditorTests: XCTestCase {
         try e.step(.phases, by: -1, big: true)
         XCTAssertEqual(e.value(.phases), .integer(1))
         try e.step(.iterations, by: 1, big: true)
-        XCTAssertEqual(e.value(.iterations), .integer(200))
+        XCTAssertEqual(e.value(.iterations), .counts([200, 200, 150]), "a step moves every phase's count")
         // Decimal steps stay decimal.
         try e.set(.smoothness, typed: "0")
         for _ in 0..<3 { try e.step(.smoothness, by: 1) }
@@ -57,9 +57,11 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertTrue(refusal { try e.step(.variety, by: -1) }.contains("already at its minimum, 0"))
         try e.set(.phases, typed: "6")
         XCTAssertTrue(refusal { try e.step(.phases, by: 1) }.contains("maximum, 6"))
-        try e.set(.iterations, typed: "5")
+        try e.set(.iterations, typed: "5,20")
         try e.step(.iterations, by: -1)
-        XCTAssertEqual(e.value(.iterations), .integer(1))
+        XCTAssertEqual(e.value(.iterations), .counts([1, 10]))
+        try e.step(.iterations, by: -1)
+        XCTAssertTrue(refusal { try e.step(.iterations, by: -1) }.contains("already at its minimum, 1,1"))
     }
 
     func testTypedValuesAcceptedOrRefusedWithAReason() throws {
@@ -72,10 +74,13 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertEqual(refusal { try e.set(.styleWeight, typed: "-1") }, "style weight must be between 0 and 1000 (got -1)")
         XCTAssertTrue(refusal { try e.set(.smoothness, typed: "nan") }.contains("must be a number"))
         XCTAssertEqual(e.value(.styleWeight), .number(30), "a refused value leaves the old one")
-        XCTAssertEqual(refusal { try e.set(.iterations, typed: "2.5") }, "iterations must be a whole number between 1 and 10000 (got '2.5')")
-        XCTAssertEqual(refusal { try e.set(.iterations, typed: "0") }, "iterations must be between 1 and 10000 (got 0)")
+        XCTAssertEqual(refusal { try e.set(.iterations, typed: "2.5") },
+                       "iterations must be whole numbers 1 … 100000, one or one per phase like 100,100,50 (got '2.5')")
+        XCTAssertTrue(refusal { try e.set(.iterations, typed: "100,0") }.contains("(got '100,0')"))
         try e.set(.iterations, typed: "250")
-        XCTAssertEqual(e.value(.iterations), .integer(250))
+        XCTAssertEqual(e.value(.iterations), .counts([250]))
+        try e.set(.iterations, typed: "200, 100,50")
+        XCTAssertEqual(e.value(.iterations), .counts([200, 100, 50]))
         XCTAssertTrue(refusal { try e.set(.randomSeed, typed: "-3") }.contains("at least 0"))
         // Choices.
         try e.set(.unmatched, typed: "ALLOW")

@@ -170,7 +170,7 @@ final class StudioModelTests: XCTestCase {
         model.parametersSelect(.iterations)
         model.handle(.right)
         XCTAssertTrue(model.status?.text.hasPrefix("iterations cannot change during a run") == true)
-        XCTAssertEqual(model.parameters.value(.iterations), .integer(5))
+        XCTAssertEqual(model.parameters.value(.iterations), .counts([5]))
         model.handle(.enter)
         XCTAssertNil(model.editBuffer, "no typing into a locked parameter")
         // The inputs are fixed too.

@@ -86,7 +86,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.inputs[.targetMap]?.path, scratch + "/art/doodle_sem.png")
         XCTAssertEqual(model.parameters.output, scratch + "/art/out.png")
         XCTAssertEqual(model.parameters.value(.styleWeight), .number(50), "a flag beats the preset")
-        XCTAssertEqual(model.parameters.value(.iterations), .integer(7), "a flag beats the default")
+        XCTAssertEqual(model.parameters.value(.iterations), .counts([7]), "a flag beats the default")
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "the preset beats the default")
         XCTAssertEqual(model.parameters.value(.contentWeight), .number(10), "the default where neither says")
         XCTAssertEqual(model.parameters.scale, 0.5)
@@ -113,7 +113,7 @@ final class StudioPresetTests: XCTestCase {
         let model = makeModel(StudioConfiguration(preset: Preset.builtin(named: "quick")!, weightsPath: "/nonexistent/w.pth"))
         XCTAssertEqual(model.parameters.scale, 0.5)
         XCTAssertEqual(model.parameters.value(.phases), .integer(2))
-        XCTAssertEqual(model.parameters.value(.iterations), .integer(30))
+        XCTAssertEqual(model.parameters.value(.iterations), .counts([30]))
         XCTAssertEqual(model.parameters.value(.styleWeight), .number(25))
         XCTAssertEqual(model.parameters.output, "doodle.png", "the studio's default output when the preset has none")
         XCTAssertNil(model.inputs[.style])
@@ -164,7 +164,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.inputs[.styleMap]?.path, scratch + "/art/other_sem.png", "the new style's map, not the old one's")
         XCTAssertEqual(model.inputs[.styleMap]?.note, "found beside other.png")
         XCTAssertEqual(model.inputs[.targetMap]?.path, scratch + "/art/doodle_sem.png")
-        XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
+        XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
         XCTAssertEqual(model.parameters.scale, 0.5, "from the preset it names")
 
         let bad = try write("phases: 2\nstyle-weight: heavy\n", to: "presets/bad.yaml")
@@ -172,7 +172,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.status?.tone, .error)
         XCTAssertEqual(model.status?.text, "\(bad):2: style-weight 'heavy' is not a number; give e.g. 10")
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "nothing changed (quick's 2 phases)")
-        XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
+        XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
         XCTAssertFalse(model.loadPreset(Self.packageRoot + "/samples/gallery.yaml"))
         XCTAssertTrue(model.status?.text.contains("this is a job file with 4 jobs, not a preset") == true, model.status?.text ?? "")
 
@@ -182,7 +182,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertNil(model.browser)
         XCTAssertTrue(model.status?.text.hasPrefix("presets load between runs: a run is going; stop it first (s)") == true)
         XCTAssertFalse(model.loadPreset("fine"))
-        XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
+        XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
     }
 
     /// S saves a preset that loads back to the same settings and inputs, and that

@@ -12,7 +12,7 @@ extension Preset {
             iterations: 30
             """),
         ("default", """
-            description: the defaults of doodle render - full size, 3 phases x 100 iterations
+            description: the defaults of doodle render - full size, 3 phases x 100, 100 and 50 iterations
             scale: 1
             semantic-ext: _sem.png
             no-maps: false
@@ -24,7 +24,7 @@ extension Preset {
             semantic-weight: 10
             smoothness: 1
             variety: 0
-            iterations: 100
+            iterations: [100, 100, 50]
             phases: 3
             seed: noise
             seed-range: "16:240"

@@ -39,6 +39,16 @@ public struct PrecisionChoice: Codable, Sendable, Equatable {
         return choice
     }
 
+    /// `resolve`, refusing a precision that this CPU has no native kernels for.
+    public static func resolveChecked(_ setting: PrecisionSetting, weights: VGG19Weights,
+                                      cacheDirectory: String?) throws -> PrecisionChoice {
+        let choice = resolve(setting, weights: weights, cacheDirectory: cacheDirectory)
+        guard choice.precision == .fp32 || VGG19.supports(choice.precision, weights: weights) else {
+            throw PrecisionError(precision: choice.precision)
+        }
+        return choice
+    }
+
     static func measure(weights: VGG19Weights, cpu: CPUInfo) -> PrecisionChoice {
         guard VGG19.supports(.bf16, weights: weights) else {
             return PrecisionChoice(precision: .fp32, reason: "no native bf16 kernels (oneDNN \(cpu.oneDNNISA))",
@@ -86,6 +96,13 @@ public struct PrecisionChoice: Codable, Sendable, Equatable {
         let temporary = path + ".\(ProcessInfo.processInfo.processIdentifier).tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
         if rename(temporary, path) != 0 { unlink(temporary) }
+    }
+}
+
+public struct PrecisionError: Error, CustomStringConvertible {
+    public let precision: NetworkPrecision
+    public var description: String {
+        "--precision \(precision.rawValue): oneDNN has no native \(precision.rawValue) kernels on this CPU (\(CPUInfo.current.oneDNNISA)); use auto or fp32"
     }
 }
 
