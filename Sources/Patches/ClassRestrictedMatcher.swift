@@ -25,9 +25,10 @@ public struct PatchClasses: Sendable {
         var masks = [UInt64](repeating: 0, count: n)
         dominant.withUnsafeMutableBufferPointer { d in
             masks.withUnsafeMutableBufferPointer { m in
-                bank.keys.withUnsafeBufferPointer { keys in
-                    Self.compute(keys: keys.baseAddress!, count: n, channels: bank.channels, mapChannels: bank.mapChannels,
-                                 dominant: d.baseAddress!, masks: m.baseAddress!)
+                bank.mapKeys.withUnsafeBufferPointer { keys in
+                    // No map channels: no keys to read, every patch is class 0.
+                    Self.compute(keys: keys.baseAddress ?? UnsafePointer(bitPattern: 64)!, count: n, channels: 0,
+                                 mapChannels: bank.mapChannels, dominant: d.baseAddress!, masks: m.baseAddress!)
                 }
             }
         }

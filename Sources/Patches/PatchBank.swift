@@ -2,11 +2,16 @@ import Net
 
 /// The 3x3 patches of one layer of one image, with the layer's semantic map channels beside
 /// the features:
-/// - `features`: raw feature patches `[N, C*9]`, what the style loss compares;
+/// - `pixels`: the features pixel by pixel, `[H, W, C]`, where a patch is three contiguous
+///   runs of `3C` floats: what PatchMatch and the style loss read, 9x smaller than the rows;
+/// - `features`: raw feature patches `[N, C*9]`, row by row;
 /// - `keys`: `[N, (C+K)*9]`, the feature part and the map part each scaled to unit length,
 ///   the map part then multiplied by `mapWeight`, so a dot product of two keys is the
-///   features' normalised cross-correlation plus `mapWeight` times the maps'.
-/// Built once per image and phase for the style; rebuilt every evaluation for the target.
+///   features' normalised cross-correlation plus `mapWeight` times the maps';
+/// - `mapKeys`: the map part of the keys alone, `[N, K*9]`.
+/// Built once per image and phase for the style; updated every evaluation for the target.
+/// The patch rows (`features`, `keys`) are cut from the pixels on first use after an update:
+/// the exact matchers read them, PatchMatch and the style loss never do.
 public final class PatchBank {
     public let channels: Int
     public let mapChannels: Int
@@ -14,12 +19,19 @@ public final class PatchBank {
     public let width: Int
     public let count: Int
     public let mapWeight: Float
-    public private(set) var features: [Float]
-    public private(set) var keys: [Float]
+    public private(set) var pixels: [Float]
+    public private(set) var mapKeys: [Float]
+    private var source = Tensor(zeros: [0])
+    private var patchFeatures: [Float] = []
+    private var patchKeys: [Float] = []
+    private var rowsAreStale = true
 
     public var featureDimension: Int { channels * 9 }
     public var keyDimension: Int { (channels + mapChannels) * 9 }
     public var patchWidth: Int { width - 2 }
+
+    public var features: [Float] { cutRows(); return patchFeatures }
+    public var keys: [Float] { cutRows(); return patchKeys }
 
     /// An empty bank shaped for `[C, H, W]` features and `[K, H, W]` map channels.
     public init(channels: Int, mapChannels: Int, height: Int, width: Int, mapWeight: Float) {
@@ -29,8 +41,9 @@ public final class PatchBank {
         self.width = width
         self.mapWeight = mapWeight
         count = PatchKernels.patchCount(height: height, width: width)
-        features = [Float](repeating: 0, count: count * channels * 9)
-        keys = [Float](repeating: 0, count: count * (channels + mapChannels) * 9)
+        pixels = [Float](repeating: 0, count: height * width * channels)
+        mapKeys = [Float](repeating: 0, count: count * mapChannels * 9)
+        source = Tensor(zeros: [channels, height, width])
     }
 
     /// A bank filled from `features` (`[C, H, W]`) and optional `map` (`[K, H, W]`).
@@ -45,30 +58,54 @@ public final class PatchBank {
     public func setMap(_ map: Tensor?) {
         guard let map, mapChannels > 0 else { return }
         precondition(map.shape == [mapChannels, height, width], "map \(map.shape) does not fit the bank")
-        let (k, d, n, c) = (mapChannels, keyDimension, count, channels)
+        let (k, n) = (mapChannels, count)
         map.data.withUnsafeBufferPointer { m in
-            keys.withUnsafeMutableBufferPointer { keys in
+            mapKeys.withUnsafeMutableBufferPointer { keys in
                 PatchKernels.extract(m.baseAddress!, channels: k, height: height, width: width,
-                                     into: keys.baseAddress!, rowStride: d, firstColumn: c * 9)
-                PatchKernels.normaliseRows(keys.baseAddress!, count: n, rowStride: d, from: c * 9,
+                                     into: keys.baseAddress!, rowStride: k * 9)
+                PatchKernels.normaliseRows(keys.baseAddress!, count: n, rowStride: k * 9, from: 0,
                                            columns: k * 9, scale: mapWeight)
             }
         }
+        rowsAreStale = true
     }
 
-    /// Re-extracts the feature patches and the feature part of every key.
-    public func update(features source: Tensor) {
-        precondition(source.shape == [channels, height, width], "features \(source.shape) do not fit the bank")
-        let (c, d, n) = (channels, keyDimension, count)
+    /// Takes new features: the pixel-major copy now, the patch rows when next read.
+    public func update(features new: Tensor) {
+        precondition(new.shape == [channels, height, width], "features \(new.shape) do not fit the bank")
+        source = new
+        new.data.withUnsafeBufferPointer { f in
+            pixels.withUnsafeMutableBufferPointer { p in
+                PatchKernels.pixelMajor(f.baseAddress!, channels: channels, height: height, width: width,
+                                        into: p.baseAddress!)
+            }
+        }
+        rowsAreStale = true
+    }
+
+    private func cutRows() {
+        guard rowsAreStale else { return }
+        rowsAreStale = false
+        let (c, k, d, n) = (channels, mapChannels, keyDimension, count)
+        if patchFeatures.count != n * c * 9 {
+            patchFeatures = [Float](repeating: 0, count: n * c * 9)
+            patchKeys = [Float](repeating: 0, count: n * d)
+        }
         source.data.withUnsafeBufferPointer { f in
-            features.withUnsafeMutableBufferPointer { raw in
+            patchFeatures.withUnsafeMutableBufferPointer { raw in
                 PatchKernels.extract(f.baseAddress!, channels: c, height: height, width: width,
                                      into: raw.baseAddress!, rowStride: c * 9)
             }
-            keys.withUnsafeMutableBufferPointer { keys in
+            patchKeys.withUnsafeMutableBufferPointer { keys in
                 PatchKernels.extract(f.baseAddress!, channels: c, height: height, width: width,
                                      into: keys.baseAddress!, rowStride: d)
                 PatchKernels.normaliseRows(keys.baseAddress!, count: n, rowStride: d, from: 0, columns: c * 9)
+                guard k > 0 else { return }
+                mapKeys.withUnsafeBufferPointer { m in
+                    for i in 0..<n {
+                        (keys.baseAddress! + i * d + c * 9).update(from: m.baseAddress! + i * k * 9, count: k * 9)
+                    }
+                }
             }
         }
     }

@@ -157,15 +157,10 @@ public final class PatchMatchMatcher: PatchMatcher {
         let map = Buffer<Float>(n * m)
         let masks = Buffer<UInt64>(n)
         let norms = Buffer<Float>(style.height * style.width)
-        style.features.withUnsafeBufferPointer { f in
-            Self.pixels(fromPatches: f.baseAddress!, channels: c, height: style.height, width: style.width,
-                        into: pixels.pointer)
-        }
+        style.pixels.withUnsafeBufferPointer { pixels.pointer.update(from: $0.baseAddress!, count: $0.count) }
         Self.inverseNorms(pixels: pixels.pointer, channels: c, height: style.height, width: style.width,
                           pixelNorms: norms.pointer, into: inverse.pointer)
-        style.keys.withUnsafeBufferPointer { k in
-            Self.copyMapColumns(k.baseAddress!, count: n, channels: c, mapDimension: m, into: map.pointer)
-        }
+        if m > 0 { style.mapKeys.withUnsafeBufferPointer { map.pointer.update(from: $0.baseAddress!, count: n * m) } }
         let classes = PatchClasses(bank: style)
         for i in 0..<n { masks.pointer[i] = classes.masks[i] }
         let members = Buffer<Int32>(n)
@@ -305,17 +300,14 @@ public final class PatchMatchMatcher: PatchMatcher {
             bandCounts = Buffer(2 * max(1, options.bands))
         }
         if bandCounts.count < 2 * options.bands { bandCounts = Buffer(2 * options.bands) }
-        target.features.withUnsafeBufferPointer { f in
-            Self.pixels(fromPatches: f.baseAddress!, channels: channels, height: h, width: w, into: targetPixels.pointer)
-        }
+        target.pixels.withUnsafeBufferPointer { targetPixels.pointer.update(from: $0.baseAddress!, count: h * w * channels) }
         Self.inverseNorms(pixels: targetPixels.pointer, channels: channels, height: h, width: w,
                           pixelNorms: pixelNorms.pointer, into: targetInverseNorm.pointer)
-        target.keys.withUnsafeBufferPointer { k in
-            Self.copyMapColumns(k.baseAddress!, count: n, channels: channels, mapDimension: mapDimension,
-                                into: targetMap.pointer)
-            PatchClasses.compute(keys: k.baseAddress!, count: n, channels: channels, mapChannels: target.mapChannels,
-                                 dominant: targetDominant.pointer, masks: targetMasks.pointer)
+        if mapDimension > 0 {
+            target.mapKeys.withUnsafeBufferPointer { targetMap.pointer.update(from: $0.baseAddress!, count: n * mapDimension) }
         }
+        PatchClasses.compute(keys: targetMap.pointer, count: n, channels: 0, mapChannels: target.mapChannels,
+                             dominant: targetDominant.pointer, masks: targetMasks.pointer)
     }
 
     private func makeContext(targetWidth: Int) -> Context {
@@ -345,25 +337,6 @@ public final class PatchMatchMatcher: PatchMatcher {
 
     // MARK: - Layout
 
-    /// `[H, W, C]` pixels from the patch rows of a `[C, H, W]` map: pixel (y, x) is read from
-    /// the patch at (min(3*(y/3), H-3), min(3*(x/3), W-3)), so each patch row read gives 9
-    /// pixels and only a ninth of the rows is touched.
-    static func pixels(fromPatches rows: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
-                       into out: UnsafeMutablePointer<Float>) {
-        let (ph, pw) = (h - 2, w - 2)
-        guard ph > 0, pw > 0 else { return }
-        let d = c * 9
-        parallelRows(h) { y in
-            let py = min(3 * (y / 3), ph - 1), ky = y - py
-            for x in 0..<w {
-                let px = min(3 * (x / 3), pw - 1), kx = x - px
-                let row = rows + (py * pw + px) * d + ky * 3 + kx
-                let pixel = out + (y * w + x) * c
-                for ch in 0..<c { pixel[ch] = row[ch * 9] }
-            }
-        }
-    }
-
     /// 1 / |patch| of every 3x3 patch of `[H, W, C]` pixels (0 for an all-zero patch), as the
     /// keys are normalised.
     static func inverseNorms(pixels: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
@@ -388,12 +361,6 @@ public final class PatchMatchMatcher: PatchMatcher {
         }
     }
 
-    static func copyMapColumns(_ keys: UnsafePointer<Float>, count n: Int, channels c: Int, mapDimension m: Int,
-                               into out: UnsafeMutablePointer<Float>) {
-        guard m > 0 else { return }
-        let d = c * 9 + m
-        for i in 0..<n { (out + i * m).update(from: keys + i * d + c * 9, count: m) }
-    }
 
     // MARK: - Kernels
 

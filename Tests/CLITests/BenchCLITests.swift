@@ -63,6 +63,55 @@ final class BenchCLITests: XCTestCase {
         XCTAssertNotEqual(seeds[0]["rematchedStyleLoss"] as? Double, seeds[1]["rematchedStyleLoss"] as? Double)
     }
 
+    /// `bench net`: every layer to conv4_1 with its oneDNN kernel, the CPU, the peak convolution
+    /// and the ratio; no generic kernel on an x86 CPU with AVX2 or better.
+    func testNetBenchJSON() throws {
+        let run = try DoodleBinary.run(["bench", "net", "--size", "64x48", "--layer", "4_1", "--runs", "1", "--json"],
+                                       in: DoodleBinary.packageRoot)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
+        XCTAssertEqual(json["implementation"] as? String, "onednn")
+        XCTAssertTrue(["fp32", "bf16"].contains(json["precision"] as? String ?? ""), "\(json["precision"] ?? "nil")")
+        let layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.map { $0["layer"] as? String },
+                       ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4", "conv4_1"])
+        for layer in layers {
+            for key in ["forwardKernel", "backwardKernel"] {
+                let kernel = try XCTUnwrap(layer[key] as? String)
+                XCTAssertFalse(kernel.isEmpty || kernel.hasPrefix("ref"), "\(layer["layer"]!) \(key): \(kernel)")
+            }
+            XCTAssertGreaterThan(layer["forwardSeconds"] as? Double ?? 0, 0)
+        }
+        // Multiply-adds x2 of the nine convolutions at their sizes, forward and backward.
+        let convolutions: [(cin: Int, cout: Int, stride: Int)] = [(3, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 2),
+                                                                  (128, 256, 4), (256, 256, 4), (256, 256, 4), (256, 256, 4), (256, 512, 8)]
+        let flop = convolutions.reduce(0.0) { $0 + 2 * 2 * 9 * Double($1.cin * $1.cout * (48 / $1.stride) * (64 / $1.stride)) }
+        XCTAssertEqual(json["gflop"] as? Double ?? 0, flop / 1e9, accuracy: 1e-9)
+        let peak = try XCTUnwrap(json["peak"] as? [String: Any])
+        XCTAssertGreaterThan(peak["gflops"] as? Double ?? 0, 0)
+        XCTAssertFalse((peak["kernel"] as? String ?? "ref").hasPrefix("ref"))
+        XCTAssertGreaterThan(json["peakRatio"] as? Double ?? 0, 0)
+        let cpu = try XCTUnwrap(json["cpu"] as? [String: Any])
+        XCTAssertFalse((cpu["model"] as? String ?? "").isEmpty)
+        XCTAssertTrue((cpu["flags"] as? [String] ?? []).contains("avx2"), "this project's machines have AVX2")
+        XCTAssertEqual(json["warnings"] as? [String], [])
+    }
+
+    /// bf16 where oneDNN has no native bf16 kernels is the user's to change: one line, exit 2.
+    func testPrecisionThisCPUCannotRunIsRefused() throws {
+        let probe = try DoodleBinary.run(["bench", "net", "--size", "32x32", "--layer", "1_1", "--runs", "1", "--json"],
+                                         in: DoodleBinary.packageRoot)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any], probe.stdout)
+        let flags = (json["cpu"] as? [String: Any])?["flags"] as? [String] ?? []
+        try XCTSkipIf(flags.contains("avx512_bf16") || flags.contains("avx512f"), "this CPU may have bf16 kernels")
+        let run = try DoodleBinary.run(["render", "--style", sample("monet.jpg"), "--map", sample("coast_sem.png"),
+                                        "--output", "/tmp/never-\(UUID().uuidString).png", "--precision", "bf16"],
+                                       in: DoodleBinary.packageRoot)
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("--precision bf16") && run.stderr.contains("use auto or fp32"), run.stderr)
+    }
+
     func testMatchBenchRejectsZeroSeeds() throws {
         let run = try DoodleBinary.run(["bench", "match", "--seeds", "0"], in: DoodleBinary.packageRoot)
         XCTAssertEqual(run.status, 2, run.stderr)

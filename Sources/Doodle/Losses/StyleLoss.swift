@@ -3,7 +3,8 @@ import Patches
 
 /// Champandard's semantic patch loss at one layer: every 3x3 patch of the current
 /// [features ; map] is matched to its best style patch, and the loss is the mean squared
-/// difference of the feature channels to that patch, times `weight`.
+/// difference of the feature channels to that patch, times `weight`. It is computed from the
+/// pixel-major features directly (`PatchKernels.matchedPatchLoss`), without cutting patches.
 public final class StyleLoss {
     public let layer: VGGLayer
     public var weight: Float
@@ -11,7 +12,9 @@ public final class StyleLoss {
     public let target: PatchBank
     public let matcher: PatchMatcher
     public private(set) var matches: [Int32] = []
-    private var patchGradient: [Float]
+    /// Sum of squares of each style patch, and scratch for the matched style pixels.
+    private let styleSquares: [Float]
+    private var gather: [Float]
 
     /// `targetMap` is the target's `[K, h, w]` map channels at this layer's size, with the
     /// same classes as the style's (nil without maps).
@@ -24,7 +27,15 @@ public final class StyleLoss {
         target = PatchBank(channels: style.channels, mapChannels: style.mapChannels,
                            height: targetSize.height, width: targetSize.width, mapWeight: 1)
         target.setMap(targetMap)
-        patchGradient = [Float](repeating: 0, count: target.count * style.featureDimension)
+        var squares = [Float](repeating: 0, count: style.count)
+        style.pixels.withUnsafeBufferPointer { p in
+            squares.withUnsafeMutableBufferPointer { out in
+                PatchKernels.patchSquares(pixels: p.baseAddress!, channels: style.channels, height: style.height,
+                                          width: style.width, into: out.baseAddress!)
+            }
+        }
+        styleSquares = squares
+        gather = [Float](repeating: 0, count: targetSize.height * targetSize.width * style.channels)
     }
 
     /// Starts the search from these matches (e.g. the previous phase's, upsampled), for
@@ -45,52 +56,27 @@ public final class StyleLoss {
     }
 
     private func lossAndGradient(_ features: Tensor) -> (loss: Double, gradient: Tensor) {
-        let d = style.featureDimension, n = target.count
-        let scale = weight / Float(max(1, n * d))
-        var loss = 0.0
-        target.features.withUnsafeBufferPointer { t in
-            style.features.withUnsafeBufferPointer { s in
-                patchGradient.withUnsafeMutableBufferPointer { g in
-                    matches.withUnsafeBufferPointer { m in
-                        loss = Self.squaredDifference(target: t.baseAddress!, style: s.baseAddress!, matches: m.baseAddress!,
-                                                      count: n, dimension: d, scale: scale, gradient: g.baseAddress!)
-                    }
-                }
-            }
-        }
+        let scale = weight / Float(max(1, target.count * style.featureDimension))
         var gradient = Tensor(zeros: features.shape)
-        patchGradient.withUnsafeBufferPointer { g in
-            gradient.data.withUnsafeMutableBufferPointer { out in
-                PatchKernels.fold(g.baseAddress!, rowStride: d, channels: features.channels,
-                                  height: features.height, width: features.width, into: out.baseAddress!)
-            }
-        }
-        return (loss * Double(scale), gradient)
-    }
-
-    /// Sum of (t - s[match])^2 over all patches, and gradient rows 2 * scale * (t - s[match]).
-    private static func squaredDifference(target: UnsafePointer<Float>, style: UnsafePointer<Float>,
-                                          matches: UnsafePointer<Int32>, count: Int, dimension d: Int,
-                                          scale: Float, gradient: UnsafeMutablePointer<Float>) -> Double {
-        let chunks = 8
-        var partial = [Double](repeating: 0, count: chunks)
-        partial.withUnsafeMutableBufferPointer { sums in
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                var sum = 0.0
-                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                    let t = target + i * d, s = style + Int(matches[i]) * d, g = gradient + i * d
-                    var rowSum: Float = 0
-                    for j in 0..<d {
-                        let diff = t[j] - s[j]
-                        rowSum += diff * diff
-                        g[j] = 2 * scale * diff
+        var loss = 0.0
+        target.pixels.withUnsafeBufferPointer { t in
+            style.pixels.withUnsafeBufferPointer { s in
+                matches.withUnsafeBufferPointer { m in
+                    styleSquares.withUnsafeBufferPointer { sq in
+                        gather.withUnsafeMutableBufferPointer { g in
+                            gradient.data.withUnsafeMutableBufferPointer { out in
+                                loss = PatchKernels.matchedPatchLoss(
+                                    target: t.baseAddress!, height: target.height, width: target.width,
+                                    style: s.baseAddress!, styleWidth: style.width, channels: style.channels,
+                                    matches: m.baseAddress!, styleSquares: sq.baseAddress!, scale: scale,
+                                    gather: g.baseAddress!, gradient: out.baseAddress!)
+                            }
+                        }
                     }
-                    sum += Double(rowSum)
                 }
-                sums[chunk] = sum
             }
         }
-        return partial.reduce(0, +)
+        return (loss, gradient)
     }
 }
 
