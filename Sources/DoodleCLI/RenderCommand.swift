@@ -92,18 +92,29 @@ func byDefault(_ key: PresetKey) -> String {
     Preset.defaults.flagText(key).map { ". (default: \($0))" } ?? "."
 }
 
-/// Progress of a render as `doodle render` prints it.
+/// Progress of a render as `doodle render` prints it: at the end of each phase, where its
+/// evaluations' time went.
 func printSynthesisEvent(_ event: SynthesisEvent, printEvery: Int) {
     switch event {
     case .phaseStarted(let p):
+        PhaseTally.current = (0, StageTiming())
         print("phase \(p.index + 1)/\(p.count): \(p.width)x\(p.height), style \(p.styleWidth)x\(p.styleHeight)")
     case .iteration(let r):
+        PhaseTally.current.evaluations += 1
+        PhaseTally.current.timing = PhaseTally.current.timing + r.timing
         if printEvery > 0 && (r.iteration % printEvery == 0 || r.iteration == 1) { print(progressLine(r)) }
-    case .phaseFinished:
-        break
+    case .phaseFinished(let p, _):
+        let (n, t) = PhaseTally.current
+        print(String(format: "phase %d/%d done: %d evaluations: network %.1f s, matching %.1f s, losses %.1f s",
+                     p.index + 1, p.count, n, t.network, t.matching, t.losses))
     case .settingsChanged(let text, let iteration):
         print("from iteration \(iteration): \(text)")
     }
+}
+
+/// The running phase's evaluations and their stages (the CLI prints one render at a time).
+enum PhaseTally {
+    nonisolated(unsafe) static var current = (evaluations: 0, timing: StageTiming())
 }
 
 func progressLine(_ r: IterationReport) -> String {
