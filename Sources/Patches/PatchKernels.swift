@@ -70,31 +70,26 @@ public enum PatchKernels {
         }
     }
 
-    /// Sum of squares of every 3x3 patch of `[H, W, C]` pixels, one per patch `[N]`.
+    /// Sum of squares of every 3x3 patch of `[H, W, C]` pixels, one per patch `[N]`, through
+    /// each pixel's sum of squares in `scratch` (`[H, W]`).
     public static func patchSquares(pixels: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
-                                    into out: UnsafeMutablePointer<Float>) {
+                                    scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let (ph, pw) = (h - 2, w - 2)
         guard ph > 0, pw > 0 else { return }
-        var squares = [Float](repeating: 0, count: h * w)
-        squares.withUnsafeMutableBufferPointer { sq in
-            let s = sq.baseAddress!
-            parallelRows(h) { y in
-                for x in 0..<w {
-                    let p = pixels + (y * w + x) * c
-                    var sum: Float = 0
-                    for ch in 0..<c { sum += p[ch] * p[ch] }
-                    s[y * w + x] = sum
-                }
+        parallelRows(h) { y in
+            for x in 0..<w {
+                let p = pixels + (y * w + x) * c
+                scratch[y * w + x] = PatchMatchMatcher.dot(p, p, count: c)
             }
-            parallelRows(ph) { py in
-                for px in 0..<pw {
-                    var sum: Float = 0
-                    for ky in 0..<3 {
-                        let line = s + (py + ky) * w + px
-                        sum += line[0] + line[1] + line[2]
-                    }
-                    out[py * pw + px] = sum
+        }
+        parallelRows(ph) { py in
+            for px in 0..<pw {
+                var sum: Float = 0
+                for ky in 0..<3 {
+                    let line = scratch + (py + ky) * w + px
+                    sum += line[0] + line[1] + line[2]
                 }
+                out[py * pw + px] = sum
             }
         }
     }

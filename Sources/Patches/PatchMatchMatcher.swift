@@ -341,24 +341,9 @@ public final class PatchMatchMatcher: PatchMatcher {
     /// keys are normalised.
     static func inverseNorms(pixels: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
                              pixelNorms: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let (ph, pw) = (h - 2, w - 2)
-        guard ph > 0, pw > 0 else { return }
-        parallelRows(h) { y in
-            for x in 0..<w {
-                let p = pixels + (y * w + x) * c
-                pixelNorms[y * w + x] = dot(p, p, count: c)
-            }
-        }
-        parallelRows(ph) { py in
-            for px in 0..<pw {
-                var sum: Float = 0
-                for ky in 0..<3 {
-                    let line = pixelNorms + (py + ky) * w + px
-                    sum += line[0] + line[1] + line[2]
-                }
-                out[py * pw + px] = sum > 1e-12 ? 1 / sum.squareRoot() : 0
-            }
-        }
+        PatchKernels.patchSquares(pixels: pixels, channels: c, height: h, width: w, scratch: pixelNorms, into: out)
+        let n = PatchKernels.patchCount(height: h, width: w)
+        for i in 0..<n { out[i] = out[i] > 1e-12 ? 1 / out[i].squareRoot() : 0 }
     }
 
 

@@ -40,7 +40,9 @@ final class PatchLossTests: XCTestCase {
         var loss = 0.0
         style.pixels.withUnsafeBufferPointer { sp in
             squares.withUnsafeMutableBufferPointer { sq in
-                PatchKernels.patchSquares(pixels: sp.baseAddress!, channels: c, height: sh, width: sw, into: sq.baseAddress!)
+                var scratch = [Float](repeating: 0, count: sh * sw)
+                PatchKernels.patchSquares(pixels: sp.baseAddress!, channels: c, height: sh, width: sw,
+                                          scratch: &scratch, into: sq.baseAddress!)
             }
             target.pixels.withUnsafeBufferPointer { tp in
                 loss = PatchKernels.matchedPatchLoss(target: tp.baseAddress!, height: h, width: w, style: sp.baseAddress!,

@@ -28,10 +28,11 @@ public final class StyleLoss {
                            height: targetSize.height, width: targetSize.width, mapWeight: 1)
         target.setMap(targetMap)
         var squares = [Float](repeating: 0, count: style.count)
+        var scratch = [Float](repeating: 0, count: style.height * style.width)
         style.pixels.withUnsafeBufferPointer { p in
             squares.withUnsafeMutableBufferPointer { out in
                 PatchKernels.patchSquares(pixels: p.baseAddress!, channels: style.channels, height: style.height,
-                                          width: style.width, into: out.baseAddress!)
+                                          width: style.width, scratch: &scratch, into: out.baseAddress!)
             }
         }
         styleSquares = squares
