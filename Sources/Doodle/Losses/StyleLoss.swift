@@ -58,8 +58,11 @@ public final class StyleLoss {
 
     private func lossAndGradient(_ features: Tensor) -> (loss: Double, gradient: Tensor) {
         let scale = weight / Float(max(1, target.count * style.featureDimension))
-        var gradient = Tensor(zeros: features.shape)
         var loss = 0.0
+        // Every element is written by the kernel: no need to zero it first.
+        var gradient = Tensor(shape: features.shape, data: [Float](unsafeUninitializedCapacity: features.count) { _, n in
+            n = features.count
+        })
         target.pixels.withUnsafeBufferPointer { t in
             style.pixels.withUnsafeBufferPointer { s in
                 matches.withUnsafeBufferPointer { m in
