@@ -99,7 +99,8 @@ extension ResolvedJob {
         }
 
         var settings = p.renderSettings
-        switch p.seed ?? "noise" {
+        switch p.seed ?? "auto" {
+        case "auto": settings.seed = inputs.content != nil ? .content : .noise
         case "noise": settings.seed = .noise
         case "content":
             guard inputs.content != nil else {

@@ -3,23 +3,29 @@ import Foundation
 import Net
 import Patches
 
-/// `doodle score`'s figures for a finished doodle, kept short: the patch-class fraction per
-/// layer and the area-weighted ΔE.
+/// `doodle score`'s figures for a finished job, kept short: for a job with maps the
+/// patch-class fraction per layer and the area-weighted ΔE; for a job with a content image
+/// the structure similarity to it.
 public struct JobScore: Codable, Sendable, Equatable {
-    /// `conv3_1` -> fraction of patches whose nearest style patch has the doodle's class.
+    /// `conv3_1` -> fraction of patches whose nearest style patch has the doodle's class
+    /// (empty without maps).
     public var layers: [String: Double]
-    /// Area-weighted mean CIE76 ΔE of the region colours.
-    public var deltaE: Double
+    /// Area-weighted mean CIE76 ΔE of the region colours (nil without maps).
+    public var deltaE: Double?
+    /// Structure similarity to the content image (nil without one).
+    public var structure: Double?
 
-    public init(layers: [String: Double], deltaE: Double) {
+    public init(layers: [String: Double], deltaE: Double?, structure: Double? = nil) {
         self.layers = layers
         self.deltaE = deltaE
+        self.structure = structure
     }
 
-    public init(_ score: DoodleScore) {
+    public init(_ score: DoodleScore?, content: ContentScore? = nil) {
         var layers: [String: Double] = [:]
-        for l in score.layers { layers[l.layer.name] = (l.fraction * 10_000).rounded() / 10_000 }
-        self.init(layers: layers, deltaE: score.deltaE.isFinite ? (score.deltaE * 100).rounded() / 100 : 0)
+        for l in score?.layers ?? [] { layers[l.layer.name] = (l.fraction * 10_000).rounded() / 10_000 }
+        self.init(layers: layers, deltaE: score.map { $0.deltaE.isFinite ? ($0.deltaE * 100).rounded() / 100 : 0 },
+                  structure: content.map { ($0.structure * 10_000).rounded() / 10_000 })
     }
 }
 
@@ -198,15 +204,10 @@ public final class JobRunner {
                                  error: "interrupted: wrote the image so far to \(resolved.output)", interrupted: true)
             }
             var score: JobScore? = nil
-            if self.score, let styleMap = resolved.inputs.styleMap, let targetMap = resolved.inputs.targetMap {
-                let names = ScoreNames(output: resolved.output, style: resolved.inputs.names.style,
-                                       styleMap: resolved.inputs.names.styleMap, targetMap: resolved.inputs.names.targetMap)
+            if self.score {
                 // The PNG as written (8-bit), as `doodle score` would read it.
                 let written = (try? Image.read(from: resolved.output)) ?? rendered.image.clamped()
-                if let scorer = try? DoodleScorer(output: written, style: resolved.inputs.style,
-                                                  styleMap: styleMap, targetMap: targetMap, names: names) {
-                    score = JobScore(scorer.run(network: try network(for: resolved.weights, pooling: .average)))
-                }
+                score = try scoreJob(written, resolved)
             }
             if writeRecords {
                 let record = JobRecord(fingerprint: fingerprint, outputSHA256: try SHA256.hexDigest(ofFile: resolved.output),
@@ -240,6 +241,26 @@ public final class JobRunner {
         if job.inputPaths.contains(where: { isSameFile($0, output) }) {
             throw JobError("refusing to write '\(output)': it is one of the inputs; choose another --output", key: .output)
         }
+    }
+
+    /// `doodle score`'s figures for a finished job: classes and colours when it has maps,
+    /// structure when it has a content image; nil when it has neither (a texture).
+    private func scoreJob(_ written: Image, _ resolved: ResolvedJob) throws -> JobScore? {
+        let inputs = resolved.inputs
+        var doodle: DoodleScore? = nil
+        if let styleMap = inputs.styleMap, let targetMap = inputs.targetMap {
+            let names = ScoreNames(output: resolved.output, style: inputs.names.style,
+                                   styleMap: inputs.names.styleMap, targetMap: inputs.names.targetMap)
+            if let scorer = try? DoodleScorer(output: written, style: inputs.style, styleMap: styleMap,
+                                              targetMap: targetMap, names: names) {
+                doodle = scorer.run(network: try network(for: resolved.weights, pooling: .average))
+            }
+        }
+        let content = try inputs.content.map {
+            ContentScorer.score(output: written, content: $0, network: try network(for: resolved.weights, pooling: .average))
+        }
+        guard doodle != nil || content != nil else { return nil }
+        return JobScore(doodle, content: content)
     }
 
     /// The network for a weights file and pooling, loaded once, in the precision `precision`

@@ -141,7 +141,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         case .styleLayers: return "VGG19 layers: list or comma text, e.g. [3_1, 4_1]"
         case .iterations: return "integer 1...100000, or one per phase: 100,100,50"
         case .phases: return "integer 1...6"
-        case .seed: return "noise, content or an image file"
+        case .seed: return "auto, noise, content or an image file"
         case .seedRange: return "\"LO:HI\" within 0:255 (or [LO, HI])"
         case .randomSeed: return "integer 0...18446744073709551615"
         case .pooling: return "average or max"
@@ -157,7 +157,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         switch self {
         case .style: return "The painting whose brushwork to use."
         case .styleMap: return "The painting's semantic map (default: STYLE_sem.png when it exists)."
-        case .map: return "The target semantic map, the doodle (default: CONTENT_sem.png or OUTPUT_sem.png when it exists)."
+        case .map: return "The target semantic map: the doodle, or the content image's own map (also content-map; default: CONTENT_sem.png or OUTPUT_sem.png when it exists)."
         case .content: return "A content image to keep the layout of."
         case .output: return "Where to write the PNG."
         case .outputSize: return "Size of the result, WxH (default: the map's, the content's or the style's)."
@@ -174,7 +174,7 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
         case .variety: return "Bias towards style patches used less (0 = off)."
         case .iterations: return "Evaluations per phase, coarse to fine: one number for all, or one per phase (the last repeats)."
         case .phases: return "Resolutions, each twice the previous."
-        case .seed: return "First image: noise, content, or an image file."
+        case .seed: return "First image: auto (the content when there is one, else noise), noise, content, or an image file."
         case .seedRange: return "Pixel range of the noise seed, LO:HI."
         case .randomSeed: return "Random seed: the same inputs and seed give the same PNG."
         case .pooling: return "Pooling in VGG19: average or max."
@@ -198,8 +198,11 @@ public enum PresetKey: String, CaseIterable, Sendable, Comparable {
 
     /// Keys a preset file may hold besides the render keys.
     public static let extraKeys = ["name", "description", "preset"]
+    /// Other names of render keys: `content-map` is the target map when it is the content
+    /// image's own map (the name other tools use).
+    public static let aliases: [String: PresetKey] = ["content-map": .map]
     /// Every key a job file may hold (`jobs` only at the top).
-    public static var allNames: [String] { allCases.map(\.rawValue) + extraKeys + ["jobs"] }
+    public static var allNames: [String] { allCases.map(\.rawValue) + aliases.keys.sorted() + extraKeys + ["jobs"] }
 }
 
 /// A set of render parameters and input paths; any of them may be missing (`nil`): the
@@ -369,7 +372,10 @@ public struct Preset: Sendable, Equatable {
         get { integer(.phases) }
         set { self[.phases] = newValue.map { .integer($0) } }
     }
-    /// `noise`, `content`, or an image file.
+    /// The seed values that are not file names. `auto` starts from the content image when
+    /// there is one (neural-doodle's advice for style transfer) and from noise otherwise.
+    public static let seedWords: Set<String> = ["auto", "noise", "content"]
+    /// `auto`, `noise`, `content`, or an image file.
     public var seed: String? {
         get {
             switch values[.seed] {
@@ -380,7 +386,7 @@ public struct Preset: Sendable, Equatable {
         }
         set {
             guard let newValue else { self[.seed] = nil; return }
-            self[.seed] = newValue == "noise" || newValue == "content" ? .text(newValue) : .path(newValue)
+            self[.seed] = Self.seedWords.contains(newValue) ? .text(newValue) : .path(newValue)
         }
     }
     public var seedRange: ClosedRange<Float>? {

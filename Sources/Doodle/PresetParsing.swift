@@ -110,8 +110,8 @@ public enum PresetValueParser {
             return .layers(layers)
         case .seed:
             let text = try scalar(raw, label, example: "noise")
-            guard !text.isEmpty else { throw Problem(message: "\(label) is empty; give noise, content or an image file") }
-            return text == "noise" || text == "content" ? .text(text) : .path(PresetPaths.join(directory, text))
+            guard !text.isEmpty else { throw Problem(message: "\(label) is empty; give auto, noise, content or an image file") }
+            return Preset.seedWords.contains(text) ? .text(text) : .path(PresetPaths.join(directory, text))
         case .seedRange:
             let parts: [String]
             switch raw {
@@ -419,7 +419,7 @@ struct PresetFileReader {
                 break
             }
 
-            guard let key = PresetKey(rawValue: name) else {
+            guard let key = PresetKey(rawValue: name) ?? PresetKey.aliases[name] else {
                 let hint = PresetValueParser.closest(to: name, among: PresetKey.allNames)
                     .map { "; did you mean '\($0)'?" } ?? "; see `doodle presets --keys`"
                 issue("unknown key '\(name)'\(hint)", keyNode)
@@ -443,6 +443,11 @@ struct PresetFileReader {
                 raw = .list(strings)
             case .mapping:
                 issue("\(name) takes a value, not a mapping", value)
+                continue
+            }
+            if let other = ([key.rawValue] + PresetKey.aliases.filter { $0.value == key }.map(\.key))
+                .first(where: { $0 != name && seen[$0] != nil }) {
+                issue("'\(name)' and '\(other)' (line \(seen[other]!)) name the same input; keep one", keyNode)
                 continue
             }
             do {

@@ -55,7 +55,13 @@ struct RenderCommand: ParsableCommand {
                 // Ctrl-C stops the render (and writes what it has) once it runs.
                 interrupt = InterruptFlag()
                 let (w, h) = job.inputs.finalSize
-                print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations")
+                let seed: String
+                switch job.settings.seed {
+                case .noise: seed = "noise"
+                case .content: seed = "the content"
+                case .image: seed = "an image"
+                }
+                print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations, from \(seed)")
             case .frameFailed(let error):
                 frameError = error
             case .synthesis(let event):

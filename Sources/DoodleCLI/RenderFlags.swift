@@ -7,7 +7,9 @@ import Patches
 struct RenderFlags: ParsableArguments {
     @Option(help: "The painting whose brushwork to use.") var style: String?
     @Option(help: "The painting's semantic map (default: STYLE_sem.png when it exists).") var styleMap: String?
-    @Option(help: "The target semantic map, the doodle (default: CONTENT_sem.png or OUTPUT_sem.png when it exists).") var map: String?
+    @Option(name: [.customLong("map"), .customLong("content-map")],
+            help: "The target semantic map: the doodle, or the content image's own map (default: CONTENT_sem.png or OUTPUT_sem.png when it exists).")
+    var map: String?
     @Option(help: "A content image to keep the layout of.") var content: String?
     @Option(help: "Where to write the PNG.") var output: String?
     @Option(help: "Size of the result, WxH (default: the map's, the content's or the style's).") var outputSize: String?
@@ -26,7 +28,7 @@ struct RenderFlags: ParsableArguments {
     @Option(help: "Bias towards style patches used less (0 = off)\(byDefault(.variety))") var variety: Float?
     @Option(help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)\(byDefault(.iterations))") var iterations: String?
     @Option(help: "Resolutions, each twice the previous\(byDefault(.phases))") var phases: Int?
-    @Option(help: "First image: noise, content, or an image file\(byDefault(.seed))") var seed: String?
+    @Option(help: "First image: auto (the content when there is one, else noise), noise, content, or an image file\(byDefault(.seed))") var seed: String?
     @Option(help: "Pixel range of the noise seed, LO:HI\(byDefault(.seedRange))") var seedRange: String?
     @Option(help: "Random seed: the same inputs and seed give the same PNG\(byDefault(.randomSeed))") var randomSeed: UInt64?
     @Option(help: "Pooling in VGG19: average or max\(byDefault(.pooling))") var pooling: String?

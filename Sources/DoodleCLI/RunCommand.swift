@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The job file (YAML).") var file: String
     @Flag(help: "Render every job, also those whose output is up to date.") var force = false
     @Flag(help: "Print one JSON line per job and a summary line, instead of progress.") var json = false
-    @Flag(inversion: .prefixedNo, help: "Score doodle jobs (those with maps) as `doodle score` does (default: with --json).")
+    @Flag(inversion: .prefixedNo, help: "Score jobs with maps or a content image as `doodle score` does (default: with --json).")
     var score: Bool?
     @Option(help: "Run only the jobs with these names (comma-separated).") var only: String?
     @Option(help: "Weights file for every job (default: a job's weights:, else `doodle weights path`).") var weights: String?
@@ -112,7 +112,9 @@ struct RunCommand: ParsableCommand {
 
 private func scoreText(_ s: JobScore) -> String {
     let layers = s.layers.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }
-    return "score " + (layers + [String(format: "ΔE %.1f", s.deltaE)]).joined(separator: ", ")
+    let deltaE = s.deltaE.map { [String(format: "ΔE %.1f", $0)] } ?? []
+    let structure = s.structure.map { [String(format: "structure %.3f", $0)] } ?? []
+    return "score " + (layers + deltaE + structure).joined(separator: ", ")
 }
 
 private func jsonLine<T: Encodable>(_ value: T) -> String {
@@ -143,12 +145,13 @@ private struct JobLine: Encodable {
 private struct ScoreEntry: Encodable {
     let name: String
     let score: JobScore
-    enum Key: String, CodingKey { case name, layers, deltaE }
+    enum Key: String, CodingKey { case name, layers, deltaE, structure }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(name, forKey: .name)
         try c.encode(score.layers, forKey: .layers)
-        try c.encode(score.deltaE, forKey: .deltaE)
+        try c.encodeIfPresent(score.deltaE, forKey: .deltaE)
+        try c.encodeIfPresent(score.structure, forKey: .structure)
     }
 }
 

@@ -12,39 +12,85 @@ struct ScoreCommand: ParsableCommand {
         style patch (normalised cross-correlation of the features alone) lies in the class the doodle \
         paints at that patch; 1 means every patch was borrowed from the right region. Colours: per class, \
         the CIE76 ΔE between the region's mean colour in the result and in the style, and their mean \
-        weighted by area. Works on any PNG or JPEG, rendered by doodle or not.
+        weighted by area. Content (--content): the structure similarity (SSIM of luminance blurred at sigma \
+        2) and the relative conv4_2 distance to the content image. Texture (--texture): the largest piece \
+        of the style the result copies at one offset, as a share of the result. Works on any PNG or JPEG, \
+        rendered by doodle or not.
         """)
 
     @Argument(help: "The result to score (PNG or JPEG).") var output: String
     @Option(help: "The painting the result borrows from.") var style: String
-    @Option(help: "The painting's semantic map.") var styleMap: String
+    @Option(help: "The painting's semantic map (with --map: score how the result follows the doodle).")
+    var styleMap: String?
     @Option(help: "The doodle (target semantic map) the result should follow; resampled to the result's size.")
-    var map: String
+    var map: String?
+    @Option(help: "The content image the result should keep: structure similarity and conv4_2 distance.")
+    var content: String?
+    @Flag(help: "Measure the largest piece of the style the result copies verbatim (for textures).")
+    var texture = false
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Weights file (default: `doodle weights path`).") var weights: String?
 
     func run() throws {
         let result = try read(output, "the result to score")
         let styleImage = try read(style, "--style, the painting")
-        let styleMapImage = try read(styleMap, "--style-map, the painting's map")
-        let targetMap = try read(map, "--map, the doodle")
-        let scorer = try DoodleScorer(output: result, style: styleImage, styleMap: styleMapImage, targetMap: targetMap,
+        var scorer: DoodleScorer? = nil
+        switch (styleMap, map) {
+        case let (styleMap?, map?):
+            let styleMapImage = try read(styleMap, "--style-map, the painting's map")
+            let targetMap = try read(map, "--map, the doodle")
+            scorer = try DoodleScorer(output: result, style: styleImage, styleMap: styleMapImage, targetMap: targetMap,
                                       names: ScoreNames(output: output, style: style, styleMap: styleMap, targetMap: map))
+        case (let given?, nil), (nil, let given?):
+            throw UserError("'\(given)' needs its partner: give both --style-map and --map to score classes and colours")
+        case (nil, nil):
+            guard content != nil || texture else {
+                throw UserError("nothing to score '\(output)' against: give --style-map and --map, --content IMG, or --texture")
+            }
+        }
+        let contentImage = try content.map { try read($0, "--content, the content image") }
+        let minimum = ContentScorer.layer.stride * 3
+        for (image, name) in [(result, output), (styleImage, style)] where min(image.width, image.height) < minimum {
+            throw UserError("'\(name)' is \(image.width)x\(image.height): too small to score, which needs at least \(minimum)x\(minimum) pixels; score a larger image")
+        }
         let weightsPath = weights ?? WeightStore().defaultWeightsPath
         guard FileManager.default.fileExists(atPath: weightsPath) else {
             throw UserError("'\(weightsPath)': no weights file; run scripts/setup")
         }
         let network = VGG19(weights: try VGG19Weights.load(path: weightsPath))
-        let score = scorer.run(network: network)
-
+        let report = ScoreReport(doodle: scorer?.run(network: network),
+                                 content: contentImage.map { ContentScorer.score(output: result, content: $0, network: network) },
+                                 texture: texture ? ContentScorer.largestCopy(output: result, style: styleImage, network: network) : nil,
+                                 style: content != nil || texture
+                                     ? ContentScorer.styleStatistics(output: result, style: styleImage, network: network) : nil)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(score), as: UTF8.self))
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("'\(output)' (\(result.width)x\(result.height)) against '\(style)' (\(styleImage.width)x\(styleImage.height)), "
-            + "doodle '\(map)', style map '\(styleMap)'")
+        print("'\(output)' (\(result.width)x\(result.height)) against '\(style)' (\(styleImage.width)x\(styleImage.height))"
+            + (map.map { ", doodle '\($0)', style map '\(styleMap!)'" } ?? "")
+            + (content.map { ", content '\($0)'" } ?? ""))
+        if let score = report.doodle { printDoodle(score) }
+        if let c = report.content {
+            print("content kept (structure: 1 = the content's layout and shading, under 0.5 = lost):")
+            print(String(format: "  structure %.3f  (SSIM of luminance blurred at sigma %.0f)", c.structure, ContentScorer.blurSigma))
+            print(String(format: "  %@ distance %.3f  (|result - content| / |content|, 0 = the content's features)",
+                         c.layer.name, c.featureDistance))
+        }
+        if let s = report.style {
+            print(String(format: "style statistics: Gram distance %.3f  (mean over %@ of |G(result) - G(style)| / |G(style)|, 0 = the style's)",
+                         s.gramDistance, s.layers.map(\.name).joined(separator: ", ")))
+        }
+        if let t = report.texture {
+            print("largest piece of the style copied verbatim:")
+            print(String(format: "  %@ of the result  (%d of %d %@ patches, style offset %+d,%+d px)",
+                         shareText(t.largestShare), t.largestPatches, t.patches, t.layer.name, t.offset.x, t.offset.y))
+        }
+    }
+
+    private func printDoodle(_ score: DoodleScore) {
         print("patches whose nearest style patch has the doodle's class (1 = all):")
         for l in score.layers {
             var line = String(format: "  %@  %.3f  (%d of %d patches", l.layer.name, l.fraction, l.matched, l.counted)

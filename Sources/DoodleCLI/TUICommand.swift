@@ -27,7 +27,7 @@ struct TUICommand: ParsableCommand {
 
     func validate() throws {
         _ = try flagPreset()
-        if let seed = flags.seed, seed != "noise", seed != "content", !FileManager.default.isReadableFile(atPath: seed) {
+        if let seed = flags.seed, !Preset.seedWords.contains(seed), !FileManager.default.isReadableFile(atPath: seed) {
             throw ValidationError("--seed '\(seed)': no such file; give noise, content or an image file")
         }
     }

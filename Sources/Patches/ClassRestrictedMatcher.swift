@@ -218,7 +218,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
                 first += count
             }
         }
-        countUsage(matches)
+        countUsage(matches, target: target)
     }
 
     private func searchSlice(_ rows: [Int32], target: PatchBank, dimension d: Int, ranges: [(start: Int, count: Int)],
@@ -276,7 +276,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
         for j in 0..<order.count { penalty[j] = varietyPenalty.values[Int(order[j])] }
     }
 
-    private func countUsage(_ matches: [Int32]) {
-        varietyPenalty.record(matches)
+    private func countUsage(_ matches: [Int32], target: PatchBank) {
+        varietyPenalty.record(matches, targetWidth: target.patchWidth, styleWidth: style.patchWidth)
     }
 }

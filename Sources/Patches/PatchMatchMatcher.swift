@@ -226,7 +226,7 @@ public final class PatchMatchMatcher: PatchMatcher {
             ClassRestrictedMatcher(style: style, variety: variety).match(target: target, into: &matches)
             statistics.exact = true
             statistics.cold = true
-            countUsage(matches)
+            countUsage(matches, target: target)
             return
         }
         prepare(target)
@@ -281,7 +281,7 @@ public final class PatchMatchMatcher: PatchMatcher {
             }
             statistics.sweepSeconds = lap()
         }
-        countUsage(matches)
+        countUsage(matches, target: target)
     }
 
     // MARK: - State
@@ -333,8 +333,8 @@ public final class PatchMatchMatcher: PatchMatcher {
         for i in 0..<style.count { penalty.pointer[i] = varietyPenalty.values[i] }
     }
 
-    private func countUsage(_ matches: [Int32]) {
-        varietyPenalty.record(matches)
+    private func countUsage(_ matches: [Int32], target: PatchBank) {
+        varietyPenalty.record(matches, targetWidth: target.patchWidth, styleWidth: style.patchWidth)
     }
 
     // MARK: - Layout

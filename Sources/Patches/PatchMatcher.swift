@@ -55,7 +55,7 @@ public final class ExactPatchMatcher: PatchMatcher {
                 }
             }
         }
-        varietyPenalty.record(matches)
+        varietyPenalty.record(matches, targetWidth: target.patchWidth, styleWidth: style.patchWidth)
     }
 }
 

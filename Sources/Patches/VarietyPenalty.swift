@@ -3,14 +3,22 @@
 /// style. The counts are refreshed only every `refreshEvery` calls: in between, the loss stays
 /// one function of the pixels, which L-BFGS-B's line search needs (a penalty that moved on
 /// every call stalled the optimiser at the seed).
+///
+/// It also breaks up verbatim copies: when the target copies a piece of the style at one
+/// offset (`CopiedPieces`) larger than `pieceLimit` of the target, the style patches of that
+/// piece get the full `strength`, and keep it for the rest of the phase, so that no large
+/// part of the style is pasted whole (a face in a texture, a building in a transfer).
 public final class VarietyPenalty {
     public var strength: Float
     public let refreshEvery: Int
+    /// Largest copied piece allowed, as a share of the target's patches.
+    public static let pieceLimit = 0.03
     /// Per style patch, subtracted from its score.
     public private(set) var values: [Float]
     /// Bumped whenever `values` change, for matchers that keep a reordered copy.
     public private(set) var generation = 0
     private var usage: [Int32]
+    private var copied: [Bool]
     private var calls = 0
 
     public init(strength: Float, styleCount: Int, refreshEvery: Int = 10) {
@@ -18,21 +26,33 @@ public final class VarietyPenalty {
         self.refreshEvery = max(1, refreshEvery)
         values = [Float](repeating: 0, count: styleCount)
         usage = [Int32](repeating: 0, count: styleCount)
+        copied = [Bool](repeating: false, count: styleCount)
     }
 
     public var isActive: Bool { strength > 0 }
 
     /// Counts the matches of a call (only on every `refreshEvery`-th call, the first time
-    /// after `refreshEvery` calls) and updates `values`.
-    public func record(_ matches: [Int32]) {
+    /// after `refreshEvery` calls) and updates `values`. `target` and `style` are the patch
+    /// grids' widths (`PatchBank.patchWidth`), for finding copied pieces.
+    public func record(_ matches: [Int32], targetWidth: Int, styleWidth: Int) {
         guard strength > 0 else { return }
         calls += 1
-        guard calls % refreshEvery == 0 else { return }
+        guard calls % refreshEvery == 0, targetWidth > 0 else { return }
         for i in 0..<usage.count { usage[i] = 0 }
         for m in matches { usage[Int(m)] += 1 }
+        markCopiedPieces(matches, targetWidth: targetWidth, styleWidth: styleWidth)
         guard let most = usage.max(), most > 0 else { return }
         let scale = strength / Float(most)
-        for i in 0..<usage.count { values[i] = Float(usage[i]) * scale }
+        for i in 0..<usage.count { values[i] = copied[i] ? strength : Float(usage[i]) * scale }
         generation += 1
+    }
+
+    private func markCopiedPieces(_ matches: [Int32], targetWidth: Int, styleWidth: Int) {
+        let pieces = CopiedPieces(matches: matches, width: targetWidth, height: matches.count / targetWidth,
+                                  styleWidth: styleWidth)
+        let limit = max(4, Int(Self.pieceLimit * Double(matches.count)))
+        for (i, id) in pieces.piece.enumerated() where pieces.sizes[Int(id)] > limit {
+            copied[Int(matches[i])] = true
+        }
     }
 }

@@ -100,7 +100,7 @@ public struct ParameterEditor: Sendable {
     /// map encoding); its seed is ignored (`seed` says it). Values outside the steppable
     /// ranges (a preset may hold 50000 iterations) are kept as given.
     public init(settings: RenderSettings = RenderSettings(), outputSize: (width: Int, height: Int)? = nil,
-                output: String = "doodle.png", seed: String = "noise", allowUnmatched: Bool = false, scale: Float = 1) {
+                output: String = "doodle.png", seed: String = "auto", allowUnmatched: Bool = false, scale: Float = 1) {
         let d = RenderSettings()
         base = settings
         func number(_ id: ParameterID, _ label: String, _ flag: String, _ value: Float, _ def: Float,
@@ -108,7 +108,7 @@ public struct ParameterEditor: Sendable {
             Parameter(id: id, label: label, kind: .number(range: range, step: step, bigStep: big), value: .number(Double(value)),
                       defaultValue: .number(Double(def)), help: help, liveness: live, flag: flag)
         }
-        let seedChoices = ["noise", "content"]
+        let seedChoices = ["auto", "noise", "content"]
         parameters = [
             number(.contentWeight, "content weight", "--content-weight", settings.contentWeight, d.contentWeight, 0...1000, 1, 10,
                    .nextEvaluation, "How much the result keeps the content image's layout (needs a content image; 0 = off)."),
@@ -140,8 +140,8 @@ public struct ParameterEditor: Sendable {
                       liveness: .nextRun, flag: "--output-size"),
             number(.scale, "scale", "--scale", scale, 1, 0.05...4, 0.05, 0.5, .nextRun,
                    "Multiplies the output size (or the auto size): 0.5 renders at half size."),
-            Parameter(id: .seed, label: "seed", kind: .choice(seedChoices), value: .choice(seed), defaultValue: .choice("noise"),
-                      help: "The first image: noise, the content image, or an image file (type its path).",
+            Parameter(id: .seed, label: "seed", kind: .choice(seedChoices), value: .choice(seed), defaultValue: .choice("auto"),
+                      help: "The first image: auto (the content when there is one, else noise), noise, the content image, or an image file (type its path).",
                       liveness: .nextRun, flag: "--seed"),
             Parameter(id: .randomSeed, label: "random seed", kind: .integer(range: 0...Int.max, step: 1, bigStep: 10),
                       value: .integer(Int(clamping: settings.randomSeed)), defaultValue: .integer(0),
@@ -386,10 +386,10 @@ public struct ParameterEditor: Sendable {
         return ""
     }
 
-    /// "noise", "content" or an image path.
+    /// "auto", "noise", "content" or an image path.
     public var seedChoice: String {
         if case .choice(let c) = value(.seed) { return c }
-        return "noise"
+        return "auto"
     }
 
     public var allowUnmatched: Bool { value(.unmatched) == .choice("allow") }
@@ -450,7 +450,7 @@ public struct ParameterEditor: Sendable {
     static func checkSeedFile(_ path: String) throws {
         let lower = path.lowercased()
         guard [".png", ".jpg", ".jpeg"].contains(where: { lower.hasSuffix($0) }) else {
-            throw ParameterRefusal("seed must be noise, content or an image file (.png/.jpg), got '\(path)'")
+            throw ParameterRefusal("seed must be auto, noise, content or an image file (.png/.jpg), got '\(path)'")
         }
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw ParameterRefusal("seed '\(path)': no such file")

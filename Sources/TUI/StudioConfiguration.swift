@@ -15,8 +15,8 @@ public struct StudioConfiguration: Sendable {
     /// The render settings; also the source of those the studio does not edit (seed range,
     /// map encoding). The seed is `seed`.
     public var settings = RenderSettings()
-    /// "noise", "content" or an image path.
-    public var seed = "noise"
+    /// "auto", "noise", "content" or an image path.
+    public var seed = "auto"
     public var outputSize: (width: Int, height: Int)?
     /// Multiplies the output size (or the auto size).
     public var scale: Float = 1
@@ -63,7 +63,7 @@ public struct StudioConfiguration: Sendable {
         outputSize = p.outputSize
         scale = p.scale ?? 1
         settings = p.renderSettings
-        seed = p.seed ?? "noise"
+        seed = p.seed ?? "auto"
         if let weights = p.weights { self.weightsPath = weights }
         keptValues = preset.restricted(to: Self.isKeptKey)
         keptValues.name = nil

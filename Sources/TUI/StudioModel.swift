@@ -697,7 +697,7 @@ public final class StudioModel {
         if let weights = p.weights { weightsPath = weights }
         let selection = parameters.selection
         parameters = ParameterEditor(settings: p.renderSettings, outputSize: p.outputSize, output: p.output ?? parameters.output,
-                                     seed: p.seed ?? "noise", allowUnmatched: p.allowUnmatched ?? false, scale: p.scale ?? 1)
+                                     seed: p.seed ?? "auto", allowUnmatched: p.allowUnmatched ?? false, scale: p.scale ?? 1)
         parameters.selection = selection
         setInputs(style: p.style, styleMap: p.styleMap, targetMap: p.map, content: p.content, output: parameters.output)
     }
@@ -788,7 +788,7 @@ public final class StudioModel {
         var taken = InputSlot.allCases.compactMap { slot in inputs[slot].map { ($0.path, "the \(slot.title)") } }
         taken.append((parameters.output, "the output"))
         let seed = parameters.seedChoice
-        if seed != "noise" && seed != "content" { taken.append((seed, "the seed image")) }
+        if !Preset.seedWords.contains(seed) { taken.append((seed, "the seed image")) }
         if let clash = taken.first(where: { Self.sameFile($0.0, path) }) {
             return refuse("'\(name)' is \(clash.1); choose another name (.yaml)")
         }
@@ -961,7 +961,8 @@ public final class StudioModel {
             setStatus("cannot start: seed 'content' needs a content image; choose one or set seed to noise", .error)
             return
         }
-        if seedChoice != "noise" && seedChoice != "content" {
+        if seedChoice == "auto" { settings.seed = inputs[.content]?.image != nil ? .content : .noise }
+        if !Preset.seedWords.contains(seedChoice) {
             do { settings.seed = .image(try Image.read(from: seedChoice)) } catch {
                 setStatus("cannot start: seed: \(error)", .error)
                 return

@@ -109,6 +109,51 @@ final class CLITests: XCTestCase {
         XCTAssertEqual([image.width, image.height, image.channels], [48, 48, 3])
     }
 
+    /// With a content image the render starts from it (`--seed auto`); `--content-map` is
+    /// `--map`; `score --content` measures what survived.
+    func testContentRenderStartsFromTheContentAndIsScored() throws {
+        let (style, styleMap, _) = try writeMaps()
+        let content = Image(width: 48, height: 48, channels: 3) { c, x, y in
+            let disc = (x - 20) * (x - 20) + (y - 24) * (y - 24) < 150
+            return disc ? [230, 200, 60][c] : Float(40 + x * 2)
+        }
+        let contentMap = Image(width: 48, height: 48, channels: 3) { c, x, _ in x < 30 ? [255, 51, 31][c] : [0, 0, 255][c] }
+        try content.writePNG(to: scratch.appendingPathComponent("photo.png").path)
+        try contentMap.writePNG(to: scratch.appendingPathComponent("photo_map.png").path)
+        let run = try doodle(["render", "--style", style, "--style-map", styleMap, "--content", "photo.png",
+                              "--content-map", "photo_map.png", "--output", "out.png", "--phases", "1", "--iterations", "5"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("semantic style transfer: 48x48, 1 phases x 5 iterations, from the content"), run.stdout)
+        let noise = try doodle(["render", "--style", style, "--content", "photo.png", "--no-maps", "--seed", "noise",
+                                "--output", "noise.png", "--phases", "1", "--iterations", "5"])
+        XCTAssertEqual(noise.status, 0, noise.stderr)
+        XCTAssertTrue(noise.stdout.contains("style transfer: 48x48, 1 phases x 5 iterations, from noise"), noise.stdout)
+
+        let scored = try doodle(["score", "out.png", "--style", style, "--content", "photo.png", "--json"])
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        let contentScore = try XCTUnwrap(json["content"] as? [String: Double])
+        let fromNoise = try doodle(["score", "noise.png", "--style", style, "--content", "photo.png", "--json"])
+        let noiseJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(fromNoise.stdout.utf8)) as? [String: Any])
+        let noiseScore = try XCTUnwrap(noiseJSON["content"] as? [String: Double])
+        // Five evaluations from the content keep far more of it than five from noise.
+        XCTAssertGreaterThan(contentScore["structure"]!, noiseScore["structure"]! + 0.2, "\(contentScore) \(noiseScore)")
+        XCTAssertLessThan(contentScore["featureDistance"]!, noiseScore["featureDistance"]!)
+        XCTAssertNotNil((json["style"] as? [String: Double])?["gramDistance"])
+        XCTAssertNil(json["layers"], "no maps given: no class score")
+
+        let texture = try doodle(["score", "out.png", "--style", style, "--texture"])
+        XCTAssertEqual(texture.status, 0, texture.stderr)
+        XCTAssertTrue(texture.stdout.contains("largest piece of the style copied verbatim"), texture.stdout)
+    }
+
+    func testScoreNeedsSomethingToCompareWith() throws {
+        let (style, styleMap, _) = try writeMaps()
+        assertMistake(try doodle(["score", style, "--style", style]), mentions: ["nothing to score", "--content", "--texture"])
+        assertMistake(try doodle(["score", style, "--style", style, "--style-map", styleMap]),
+                      mentions: [styleMap, "--map"])
+    }
+
     /// Ctrl-C stops at the next evaluation, writes the image so far and exits 130.
     func testInterruptWritesTheCurrentImage() throws {
         let (style, _, doodleMap) = try writeMaps()

@@ -73,7 +73,7 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(d.variety, 0)
         XCTAssertEqual(d.iterations, [100, 100, 50])
         XCTAssertEqual(d.phases, 3)
-        XCTAssertEqual(d.seed, "noise")
+        XCTAssertEqual(d.seed, "auto")
         XCTAssertEqual(d.seedRange, 16...240)
         XCTAssertEqual(d.randomSeed, 0)
         XCTAssertEqual(d.pooling, .average)
@@ -272,6 +272,20 @@ final class PresetTests: XCTestCase {
         XCTAssertFalse(found[4].message.contains("did you mean"), found[4].message)
         XCTAssertEqual(PresetValueParser.editDistance("styel-weight", "style-weight"), 1)
         XCTAssertEqual(PresetValueParser.editDistance("kitten", "sitting"), 3)
+    }
+
+    /// `content-map` is another name for `map`; giving both is a mistake with its line.
+    func testContentMapIsTheTargetMap() throws {
+        let path = try write("style: a.png\ncontent: c.png\ncontent-map: c_map.png\nseed: auto\n", to: "alias.yaml")
+        let file = try JobFile.load(path: path)
+        XCTAssertEqual(file.jobs.first?.preset.map, scratch.appendingPathComponent("c_map.png").path)
+        XCTAssertEqual(file.jobs.first?.preset.seed, "auto")
+        let both = try issues("style: a.png\nmap: m.png\ncontent-map: c_map.png\n")
+        XCTAssertEqual(both.count, 1, both.map(\.description).joined(separator: "\n"))
+        XCTAssertEqual(both.first?.source?.line, 3)
+        XCTAssertTrue(both.first?.message.contains("'content-map' and 'map' (line 2) name the same input") == true,
+                      both.first?.message ?? "")
+        XCTAssertEqual(Preset.defaults.seed, "auto")
     }
 
     func testWrongTypesAndRangesGiveTheLine() throws {

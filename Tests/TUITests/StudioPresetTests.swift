@@ -174,7 +174,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "nothing changed (quick's 2 phases)")
         XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
         XCTAssertFalse(model.loadPreset(Self.packageRoot + "/samples/gallery.yaml"))
-        XCTAssertTrue(model.status?.text.contains("this is a job file with 4 jobs, not a preset") == true, model.status?.text ?? "")
+        XCTAssertTrue(model.status?.text.contains("this is a job file with 5 jobs, not a preset") == true, model.status?.text ?? "")
 
         model.startRun()
         XCTAssertTrue(model.runState.isActive)
@@ -234,7 +234,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(loaded.outputSize?.width, 80)
         XCTAssertEqual(loaded.outputSize?.height, 56)
         XCTAssertEqual(loaded.scale, 1.5)
-        XCTAssertEqual(loaded.seed, "noise")
+        XCTAssertEqual(loaded.seed, "auto")
         XCTAssertEqual(loaded.allowUnmatched, true)
         XCTAssertEqual(loaded.noMaps, false)
 

@@ -26,7 +26,7 @@ extension Preset {
             variety: 0
             iterations: [100, 100, 50]
             phases: 3
-            seed: noise
+            seed: auto
             seed-range: "16:240"
             random-seed: 0
             pooling: average
@@ -42,12 +42,12 @@ extension Preset {
             iterations: 200
             """),
         ("texture", """
-            description: a texture from the style alone - no maps, noise seed 32:224, some variety
+            description: a texture from the style alone - no maps, noise seed 32:224, full variety (no copied pieces)
             no-maps: true
             content-weight: 0
             seed: noise
             seed-range: "32:224"
-            variety: 0.2
+            variety: 1
             smoothness: 0.5
             """),
         ("portrait", """
