@@ -188,6 +188,8 @@ extension ResolvedJob {
         case .image: try file("seed", preset.seed)
         }
         lines.append("pooling \(s.pooling.rawValue) matcher \(s.matcher.rawValue) map-encoding \(s.mapEncoding.rawValue)")
+        // The engine's internal calibration: a result rendered under another is stale.
+        lines.append("calibration content \(bits(ContentLoss.scale)) smoothness \(bits(Smoothness.scale)) copy-limit \(VarietyPenalty.pieceLimit)")
         return SHA256.hexDigest(of: Array(lines.joined(separator: "\n").utf8))
     }
 }

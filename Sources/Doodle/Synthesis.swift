@@ -108,8 +108,10 @@ public final class Synthesis {
                 let improved = outcome.bestValue < best - 1e-4 * abs(best)
                 best = min(best, outcome.bestValue)
                 if restartForSettings { best = .infinity; continue }
-                // Two restarts in a row without headway: this phase has converged.
-                stalls = improved ? 0 : stalls + 1
+                // Two restarts in a row without headway: this phase has converged. Not so with
+                // variety, whose penalties move the objective every few evaluations by design:
+                // its values are not comparable from one restart to the next.
+                stalls = improved || settings.variety > 0 ? 0 : stalls + 1
                 if stalls >= 2 { break }
             }
             phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9 - phaseStages.total

@@ -197,7 +197,7 @@ public struct ParameterEditor: Sendable {
         case .size(let range, let step):
             return "WxH, \(range.lowerBound) … \(range.upperBound) each way, or auto; ±\(step) px wide (big: x2 / ÷2)"
         case .choice(let choices):
-            return self[id].id == .seed ? "noise, content, or an image file" : choices.joined(separator: ", ")
+            return self[id].id == .seed ? "auto, noise, content, or an image file" : choices.joined(separator: ", ")
         case .path: return "a .png path"
         case .counts(let range, let step, let big):
             return "\(range.lowerBound) … \(range.upperBound), one or one per phase (100,100,50); step \(step) (big \(big)) each"
