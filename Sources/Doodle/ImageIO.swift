@@ -127,7 +127,36 @@ extension Image {
                              description: "cannot write \(target): the image has \(pixels.count) samples instead of \(width)x\(height)x\(channels); this is a bug in the caller")
         }
 
-        // The destination's directory must exist; the destination must not be a directory.
+        let (directory, existingMode) = try Self.destination(path)
+        let png = try encodePNG(path: path)
+        try writeAtomically(png, to: path, directory: directory, mode: existingMode)
+    }
+
+    /// Checks, before any work, that a PNG can be written at `path`: a file name, not too long,
+    /// in an existing folder that accepts a new file (a temporary file is created there and
+    /// removed). Throws `ImageError` (`.unwritable`) with one line naming the path and the fix.
+    public static func checkWritable(_ path: String) throws {
+        let target = quoted(path)
+        if path.isEmpty || path.hasSuffix("/") {
+            throw ImageError(kind: .unwritable, path: path,
+                             description: "cannot write \(target): not a file name; give a path like 'out.png'")
+        }
+        let (directory, _) = try destination(path)
+        let limit = pathconf(directory, Int32(_PC_NAME_MAX))
+        if fileName(of: path).utf8.count > (limit > 0 ? limit : 255) {
+            throw writeFailure(path, directory: directory, ENAMETOOLONG)
+        }
+        let probe = (directory == "/" ? "/" : directory + "/") + ".doodle-probe-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 { throw writeFailure(path, directory: directory, errno) }
+        close(fd)
+        unlink(probe)
+    }
+
+    /// The folder a PNG at `path` goes to, and the permissions of the file it replaces. The
+    /// folder must exist; the path must not be a folder.
+    private static func destination(_ path: String) throws -> (directory: String, existingMode: mode_t?) {
+        let target = quoted(path)
         let directory = parentDirectory(of: path)
         var info = stat()
         if stat(directory, &info) != 0 {
@@ -148,9 +177,7 @@ extension Image {
             }
             existingMode = info.st_mode & 0o7777
         }
-
-        let png = try encodePNG(path: path)
-        try writeAtomically(png, to: path, directory: directory, mode: existingMode)
+        return (directory, existingMode)
     }
 
     private func encodePNG(path: String) throws -> [UInt8] {

@@ -229,6 +229,15 @@ extension JobFile {
                 } else {
                     outputs[id] = (job.name, at(.output))
                 }
+                // A folder `doodle run` would create is checked when it does; one that exists
+                // must accept the file now.
+                var isFolder: ObjCBool = false
+                let folder = PresetPaths.directory(of: output)
+                if FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue {
+                    do { try Image.checkWritable(output) } catch let error as ImageError {
+                        issues.append(PresetIssue(prefix + error.description, at: at(.output)))
+                    }
+                }
             } else {
                 issues.append(PresetIssue("\(prefix)no output: give output: OUT.png", at: job.source))
             }

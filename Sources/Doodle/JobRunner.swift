@@ -125,13 +125,45 @@ public final class JobRunner {
 
     public struct Rendered {
         public let image: Image
-        /// Stopped by `shouldStop`; the image so far was written.
+        /// Stopped by `shouldStop`; the image so far was written (see `written`).
         public let stopped: Bool
         public let seconds: Double
         public let synthesis: Synthesis
+        /// The PNG written: the output; for a stopped render whose output already existed,
+        /// `Rendered.interruptedPath(for:)` beside it; nil when stopped before any evaluation.
+        public let written: String?
+        /// The job's output path.
+        public let output: String
+
+        /// What a stopped render wrote, for messages: "interrupted in phase 2/3 at iteration
+        /// 14: wrote that image (upscaled from 128x96) to out.png".
+        public var interruptionText: String {
+            guard let written else { return "interrupted before the first iteration: nothing written" }
+            var text = "interrupted"
+            if let at = synthesis.stoppedAt {
+                text += " in phase \(at.phase + 1)/\(at.phases) at iteration \(at.iteration)"
+            }
+            text += ": wrote that image"
+            let (w, h) = synthesis.inputs.finalSize
+            if image.width != w || image.height != h { text += " (upscaled from \(image.width)x\(image.height))" }
+            text += " to \(written)"
+            if written != output { text += " (\(output) is kept as it was)" }
+            return text
+        }
+
+        /// Where a stopped render goes when its output already holds an image: beside it,
+        /// never over it (the finished image there may be better than a partial one).
+        public static func interruptedPath(for output: String) -> String {
+            let url = URL(fileURLWithPath: output)
+            let stem = url.deletingPathExtension().lastPathComponent
+            let folder = (output as NSString).deletingLastPathComponent
+            let name = "\(stem).interrupted.png"
+            return folder.isEmpty ? name : folder + "/" + name
+        }
     }
 
-    /// Checks the output, loads the network, renders and writes the PNG (also when stopped).
+    /// Checks the output, loads the network, renders and writes the PNG (also when stopped,
+    /// at the requested size; see `Rendered.written`).
     /// Throws one-line errors (`JobError`, `ImageError`, `RenderError`, `UnmatchedClassError`...).
     public func render(_ job: ResolvedJob, events: (JobEvent) -> Void = { _ in },
                        shouldStop: () -> Bool = { false }) throws -> Rendered {
@@ -160,9 +192,20 @@ public final class JobRunner {
             }
             events(.synthesis(event))
         }, shouldStop: shouldStop)
-        try image.writePNG(to: job.output, protecting: job.inputPaths)
+        var written: String? = nil
+        if !stopped {
+            try write(image, to: job.output, protecting: job.inputPaths)
+            written = job.output
+        } else if synthesis.evaluations > 0 {
+            let (w, h) = job.inputs.finalSize
+            let full = image.width == w && image.height == h ? image : image.resized(toWidth: w, height: h).clamped()
+            let path = FileManager.default.fileExists(atPath: job.output) ? Rendered.interruptedPath(for: job.output) : job.output
+            try write(full, to: path, protecting: job.inputPaths)
+            written = path
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Rendered(image: image, stopped: stopped, seconds: seconds, synthesis: synthesis)
+        return Rendered(image: image, stopped: stopped, seconds: seconds, synthesis: synthesis, written: written,
+                        output: job.output)
     }
 
     /// The record beside the output when the output is up to date: the record's fingerprint is
@@ -199,9 +242,11 @@ public final class JobRunner {
             }
             let rendered = try render(resolved, events: events, shouldStop: shouldStop)
             if rendered.stopped {
-                try? FileManager.default.removeItem(atPath: JobRecord.path(for: resolved.output))
+                if rendered.written == resolved.output {
+                    try? FileManager.default.removeItem(atPath: JobRecord.path(for: resolved.output))
+                }
                 return JobResult(name: job.name, status: .failed, seconds: elapsed(), output: resolved.output,
-                                 error: "interrupted: wrote the image so far to \(resolved.output)", interrupted: true)
+                                 error: rendered.interruptionText, interrupted: true)
             }
             var score: JobScore? = nil
             if self.score {
@@ -240,6 +285,25 @@ public final class JobRunner {
         }
         if job.inputPaths.contains(where: { isSameFile($0, output) }) {
             throw JobError("refusing to write '\(output)': it is one of the inputs; choose another --output", key: .output)
+        }
+        // Found now, not after the render: a read-only folder, a name too long, a folder in the way.
+        do { try Image.checkWritable(output) } catch let error as ImageError {
+            throw JobError(error.description, key: .output)
+        }
+    }
+
+    /// Writes the PNG; when that fails (the disk filled up during the render, the folder went
+    /// away), saves it in the temporary folder instead and names it in the error, so that the
+    /// render is not lost.
+    private func write(_ image: Image, to path: String, protecting inputs: [String]) throws {
+        do {
+            try image.writePNG(to: path, protecting: inputs)
+        } catch let error as ImageError where error.kind == .unwritable {
+            let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.prefix(100)
+            let rescue = folder + "/\(stem)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36)).png"
+            guard (try? image.writePNG(to: rescue)) != nil else { throw error }
+            throw JobError("\(error.description); the image was saved to '\(rescue)' instead", key: .output)
         }
     }
 

@@ -328,6 +328,12 @@ struct PresetFileReader {
 
     /// The root mapping of `text`, or nil (with an issue) when it is not YAML or not a mapping.
     mutating func root(_ text: String) -> Node? {
+        if let line = YAMLNesting.firstLineTooDeep(text) {
+            issues.append(PresetIssue("nested more than \(YAMLNesting.limit) levels deep; a preset or job file needs a few "
+                                      + "(`jobs:` then `- style: ...`): remove the extra brackets or indentation",
+                                      at: PresetSource(file: file, line: line)))
+            return nil
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

@@ -12,6 +12,8 @@ public final class Synthesis {
     /// Seconds per stage summed over the whole run.
     public private(set) var timing = StageTiming()
     public private(set) var evaluations = 0
+    /// Where a stopped run stopped: the phase (0-based) of how many, and the evaluations done in it.
+    public private(set) var stoppedAt: (phase: Int, phases: Int, iteration: Int)?
     private let maps: (style: SemanticMap, target: SemanticMap)?
     private let pendingLock = NSLock()
     private var pendingSettings: RenderSettings?
@@ -119,7 +121,10 @@ public final class Synthesis {
             let result = Image(width: size.width, height: size.height, channels: 3, pixels: x).clamped()
             current = result
             events(.phaseFinished(phase, result))
-            if stopped { return (result, true) }
+            if stopped {
+                stoppedAt = (index, plan.count, iteration)
+                return (result, true)
+            }
         }
         return (current ?? inputs.style, false)
     }

@@ -39,6 +39,12 @@ struct RenderCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C before the render starts (reading inputs, loading the network) ends at once:
+        // nothing has been written.
+        let interrupt = InterruptFlag(beforeStart: {
+            FileHandle.standardError.write(Data("doodle: interrupted before rendering: nothing written\n".utf8))
+            Foundation.exit(130)
+        })
         let flags = try flagPreset()
         let base = try basePreset(preset)
         let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
@@ -47,13 +53,12 @@ struct RenderCommand: ParsableCommand {
         runner.precision = precision
 
         let printEvery = job.printEvery
-        var interrupt: InterruptFlag? = nil
         var frameError: Error?
         let rendered = try runner.render(job, events: { event in
             switch event {
             case .started(let job, let phases):
                 // Ctrl-C stops the render (and writes what it has) once it runs.
-                interrupt = InterruptFlag()
+                interrupt.started()
                 let (w, h) = job.inputs.finalSize
                 let seed: String
                 switch job.settings.seed {
@@ -67,10 +72,10 @@ struct RenderCommand: ParsableCommand {
             case .synthesis(let event):
                 printSynthesisEvent(event, printEvery: printEvery)
             }
-        }, shouldStop: { interrupt?.raised ?? false })
+        }, shouldStop: { interrupt.raised })
         if let frameError { FileHandle.standardError.write(Data("doodle: frames: \(frameError)\n".utf8)) }
         if rendered.stopped {
-            print("interrupted: wrote the current image to \(job.output)")
+            print(rendered.interruptionText)
             throw ExitCode(130)
         }
         print(String(format: "wrote %@ in %.1f s", job.output, rendered.seconds))
@@ -145,9 +150,13 @@ func formatDuration(_ seconds: Double) -> String {
 final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
+    private var beforeStart: (() -> Void)?
     private var source: DispatchSourceSignal?
 
-    init() {
+    /// `beforeStart`, when given, runs (on a background queue) instead of setting the flag
+    /// for a Ctrl-C that comes before `started()`.
+    init(beforeStart: (() -> Void)? = nil) {
+        self.beforeStart = beforeStart
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [weak self] in self?.raise() }
@@ -155,6 +164,15 @@ final class InterruptFlag: @unchecked Sendable {
         self.source = source
     }
 
+    /// From now on Ctrl-C sets the flag.
+    func started() { lock.lock(); beforeStart = nil; lock.unlock() }
+
     var raised: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    private func raise() { lock.lock(); value = true; lock.unlock() }
+    private func raise() {
+        lock.lock()
+        let early = beforeStart
+        value = true
+        lock.unlock()
+        early?()
+    }
 }

@@ -154,31 +154,128 @@ final class CLITests: XCTestCase {
                       mentions: [styleMap, "--map"])
     }
 
-    /// Ctrl-C stops at the next evaluation, writes the image so far and exits 130.
-    func testInterruptWritesTheCurrentImage() throws {
-        let (style, _, doodleMap) = try writeMaps()
+    /// Starts a render, waits until its output contains `marker` (nil: interrupt at once),
+    /// sends Ctrl-C and returns the exit status and everything printed.
+    func interruptedRender(_ arguments: [String], after marker: String?) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = try DoodleBinary.url()
-        process.arguments = ["render", "--style", style, "--map", doodleMap, "--output", "out.png",
+        process.arguments = arguments
+        process.currentDirectoryURL = scratch
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var seen = Data()
+        if let marker {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains(marker) {
+                seen.append(out.fileHandleForReading.availableData)
+            }
+        } else {
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        process.interrupt()
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        seen.append(err.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: seen, as: UTF8.self))
+    }
+
+    /// Ctrl-C stops at the next evaluation and writes the image so far, at the size asked
+    /// for (upscaled from the running phase's), saying where it stopped; exit 130.
+    func testInterruptWritesTheCurrentImageAtTheRequestedSize() throws {
+        let (style, _, doodleMap) = try writeMaps()
+        let (status, output) = try interruptedRender(
+            ["render", "--style", style, "--map", doodleMap, "--output", "out.png", "--output-size", "96x96",
+             "--phases", "2", "--iterations", "100000", "--print-every", "1"], after: "iter 2/")
+        XCTAssertEqual(status, 130, output)
+        XCTAssertTrue(output.contains("interrupted in phase 1/2 at iteration "), output)
+        XCTAssertTrue(output.contains(": wrote that image (upscaled from 48x48) to out.png"), output)
+        let image = try Image.read(from: scratch.appendingPathComponent("out.png").path)
+        XCTAssertEqual([image.width, image.height], [96, 96])
+    }
+
+    /// An output that already exists is never replaced by an interrupted render: the partial
+    /// image goes beside it. Ctrl-C during setup writes nothing at all.
+    func testInterruptKeepsAnExistingOutput() throws {
+        let (style, _, doodleMap) = try writeMaps()
+        let existing = scratch.appendingPathComponent("out.png").path
+        try Image(width: 48, height: 48, channels: 3) { _, _, _ in 200 }.writePNG(to: existing)
+        let before = try Data(contentsOf: URL(fileURLWithPath: existing))
+        let arguments = ["render", "--style", style, "--map", doodleMap, "--output", "out.png",
+                         "--phases", "1", "--iterations", "100000", "--print-every", "1"]
+
+        let (status, output) = try interruptedRender(arguments, after: "iter 2/")
+        XCTAssertEqual(status, 130, output)
+        XCTAssertTrue(output.contains("wrote that image to out.interrupted.png (out.png is kept as it was)"), output)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: existing)), before)
+        XCTAssertEqual(try Image.read(from: scratch.appendingPathComponent("out.interrupted.png").path).width, 48)
+
+        try FileManager.default.removeItem(at: scratch.appendingPathComponent("out.interrupted.png"))
+        let (early, earlyOutput) = try interruptedRender(arguments, after: nil)
+        XCTAssertEqual(early, 130, earlyOutput)
+        XCTAssertTrue(earlyOutput.contains("nothing written"), earlyOutput)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: existing)), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out.interrupted.png").path))
+    }
+
+    /// An output that cannot be written is found before any work, by render and by check:
+    /// a file system that takes no new files, a name too long, a folder in the way.
+    func testUnwritableOutputsAreFoundBeforeTheRender() throws {
+        let (style, _, doodleMap) = try writeMaps()
+        let long = String(repeating: "a", count: 300) + ".png"
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("folder.png"), withIntermediateDirectories: true)
+        let cases: [(String, String)] = [("/proc/doodle-test.png", "cannot write '/proc/doodle-test.png'"),
+                                         (long, "the file name is too long"),
+                                         ("folder.png", "it is a directory")]
+        for (output, fragment) in cases {
+            let run = try doodle(["render", "--style", style, "--map", doodleMap, "--output", output,
+                                  "--phases", "1", "--iterations", "2"])
+            assertMistake(run, mentions: [fragment])
+            XCTAssertFalse(run.stdout.contains("doodle to artwork"), "stopped before the render: \(run.stdout)")
+            let job = "style: \(style)\nmap: \(doodleMap)\noutput: \(output.hasPrefix("/") ? output : scratch.appendingPathComponent(output).path)\n"
+            try job.write(to: scratch.appendingPathComponent("job.yaml"), atomically: true, encoding: .utf8)
+            let check = try doodle(["check", "job.yaml"])
+            XCTAssertEqual(check.status, 2, check.stdout + check.stderr)
+            XCTAssertTrue((check.stdout + check.stderr).contains(fragment), check.stdout + check.stderr)
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [], "no probe or temporary file is left behind")
+    }
+
+    /// When the final write fails after all (here: the output's folder was removed during the
+    /// render), the image is saved in $TMPDIR and the error names it.
+    func testAFailedFinalWriteSavesTheImageElsewhere() throws {
+        let (style, _, doodleMap) = try writeMaps()
+        let folder = scratch.appendingPathComponent("gone")
+        let rescue = scratch.appendingPathComponent("rescue")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: rescue, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = try DoodleBinary.url()
+        process.arguments = ["render", "--style", style, "--map", doodleMap, "--output", "gone/out.png",
                              "--phases", "1", "--iterations", "100000", "--print-every", "1"]
         process.currentDirectoryURL = scratch
-        let out = Pipe()
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": rescue.path]) { $1 }
+        let out = Pipe(), err = Pipe()
         process.standardOutput = out
-        process.standardError = Pipe()
+        process.standardError = err
         try process.run()
-        // Wait for the first progress line, then interrupt.
         var seen = Data()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains("iter 2/") {
             seen.append(out.fileHandleForReading.availableData)
         }
+        try FileManager.default.removeItem(at: folder)
         process.interrupt()
-        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 130, String(decoding: seen, as: UTF8.self))
-        XCTAssertTrue(String(decoding: seen, as: UTF8.self).contains("interrupted: wrote the current image to out.png"))
-        let image = try Image.read(from: scratch.appendingPathComponent("out.png").path)
-        XCTAssertEqual(image.width, 48)
+        XCTAssertEqual(process.terminationStatus, 2, message)
+        let saved = try FileManager.default.contentsOfDirectory(atPath: rescue.path).filter { $0.hasSuffix(".png") }
+        XCTAssertEqual(saved.count, 1, message)
+        XCTAssertTrue(message.contains("does not exist; the image was saved to '\(rescue.path)/\(saved.first ?? "?")' instead"), message)
+        XCTAssertEqual(try Image.read(from: rescue.appendingPathComponent(saved[0]).path).width, 48)
     }
 
     func testWeightsVerifyAndPath() throws {

@@ -52,6 +52,21 @@ final class PresetCLITests: XCTestCase {
 
     // MARK: -
 
+    /// A file nested 5000 deep used to crash the YAML parser (SIGSEGV); now every command that
+    /// reads it stops with its line and exit 2.
+    func testDeeplyNestedYAMLIsOneLineNotACrash() throws {
+        try writeImages()
+        try write("a: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n", to: "n.yaml")
+        let expected = "n.yaml:1: nested more than 64 levels deep"
+        for arguments in [["check", "n.yaml"], ["run", "n.yaml"],
+                          ["render", "--preset", "n.yaml", "--style", "art/style.png", "--output", "o.png"]] {
+            let run = try doodle(arguments)
+            XCTAssertEqual(run.status, 2, "\(arguments): \(run.stderr)")
+            XCTAssertTrue((run.stdout + run.stderr).contains(expected), "\(arguments): \(run.stdout) \(run.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("o.png")))
+    }
+
     func testPresetsListsEveryBuiltinOnOneLine() throws {
         let run = try doodle(["presets"])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -258,11 +273,11 @@ final class PresetCLITests: XCTestCase {
     func testGalleryIsValid() throws {
         let run = try doodle(["check", "samples/gallery.yaml"], in: Self.packageRoot)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertEqual(run.stdout, "samples/gallery.yaml: 4 jobs, valid\n")
+        XCTAssertEqual(run.stdout, "samples/gallery.yaml: 5 jobs, valid\n")
         let file = try JobFile.load(path: Self.packageRoot.appendingPathComponent("samples/gallery.yaml").path)
-        XCTAssertEqual(file.jobs.map(\.name), ["coast", "valley", "texture", "transfer"])
+        XCTAssertEqual(file.jobs.map(\.name), ["coast", "valley", "texture", "transfer", "semantic-transfer"])
         let outputs = file.jobs.compactMap { $0.preset.output.map { URL(fileURLWithPath: $0).lastPathComponent } }
-        XCTAssertEqual(outputs, ["coast.png", "valley.png", "texture.png", "transfer.png"])
+        XCTAssertEqual(outputs, ["coast.png", "valley.png", "texture.png", "transfer.png", "semantic-transfer.png"])
         let texture = try file.jobs[2].resolve()
         XCTAssertEqual(texture.inputs.mode, .texture)
         XCTAssertEqual(texture.inputs.finalSize.width, 256)

@@ -288,6 +288,34 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(Preset.defaults.seed, "auto")
     }
 
+    /// A file nested thousands deep is refused with its line before the recursive parser
+    /// sees it (it used to overflow the stack); ordinary files, quotes and apostrophes pass.
+    func testDeepNestingIsRefusedBeforeParsing() throws {
+        let flow = try issues("style: a.png\na: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
+        XCTAssertEqual(flow.count, 1)
+        XCTAssertEqual(flow.first?.source?.line, 2)
+        XCTAssertTrue(flow.first?.message.hasPrefix("nested more than 64 levels deep") == true, flow.first?.message ?? "")
+        let block = (0..<200).map { String(repeating: " ", count: $0 * 2) + "k\($0):" }.joined(separator: "\n") + " 1\n"
+        XCTAssertEqual(try issues(block).first?.source?.line, 65)
+        let dashes = try issues("jobs:\n" + String(repeating: "- ", count: 100) + "x\n")
+        XCTAssertEqual(dashes.first?.source?.line, 2)
+        XCTAssertTrue(dashes.first?.message.contains("nested more than") == true)
+        // Within the limit, and brackets inside quotes, comments and words do not count.
+        XCTAssertNil(YAMLNesting.firstLineTooDeep("a: " + String(repeating: "[", count: 60) + String(repeating: "]", count: 60)))
+        XCTAssertNil(YAMLNesting.firstLineTooDeep("a: \"" + String(repeating: "[", count: 100) + "\"\nb: 'x[[[[['\n# " + String(repeating: "{", count: 100)))
+        XCTAssertNil(YAMLNesting.firstLineTooDeep("description: Monet's cliffs, 5\" wide\nc: [1, 2]\n"))
+        // A stray apostrophe or quote in a word does not hide a bomb after it.
+        XCTAssertEqual(YAMLNesting.firstLineTooDeep("d: Monet's 5\" cliffs\ne: " + String(repeating: "[", count: 100)), 2)
+        let file = try issues("""
+            description: Monet's "cliffs" [1]
+            style-layers: [3_1, 4_1]
+            jobs:
+              - style: a.png
+                output: o.png
+            """)
+        XCTAssertFalse(file.contains { $0.message.contains("nested") }, file.map(\.description).joined(separator: "\n"))
+    }
+
     func testWrongTypesAndRangesGiveTheLine() throws {
         let found = try issues("""
             iterations: ten
@@ -414,3 +442,4 @@ final class PresetTests: XCTestCase {
         XCTAssertNotEqual(try RenderJob(name: "a", preset: preset).resolve().fingerprint(), a, "the random seed counts")
     }
 }
+

@@ -147,7 +147,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.presetName, "portrait")
         let status = try XCTUnwrap(model.status)
         XCTAssertEqual(status.tone, .success)
-        XCTAssertTrue(status.text.hasPrefix("loaded built-in preset portrait: content weight 10 -> 20, semantic weight 10 -> 50, phases 1 -> 4"), status.text)
+        XCTAssertTrue(status.text.hasPrefix("loaded built-in preset portrait: semantic weight 10 -> 50, phases 1 -> 4"), status.text)
     }
 
     /// A preset file: new inputs (relative to its folder, the style's map found beside it

@@ -53,7 +53,6 @@ extension Preset {
         ("portrait", """
             description: a portrait - strong semantic weight to keep eyes, skin and hair in place, 4 phases
             semantic-weight: 50
-            content-weight: 20
             phases: 4
             iterations: 80
             """),
