@@ -367,6 +367,8 @@ private func writeFailure(_ path: String, directory: String, _ code: Int32) -> I
     case EROFS: reason = "the file system is read-only; choose another location"
     case EFBIG: reason = "file too large for this file system or process limit"
     case ENAMETOOLONG: reason = "the file name is too long; choose a shorter name"
+    case ENOENT, EINVAL, ENOTSUP:
+        reason = "directory \(quoted(directory)) does not accept new files; choose another location"
     default: reason = errorText(code)
     }
     return ImageError(kind: .unwritable, path: path, description: "cannot write \(quoted(path)): \(reason)")

@@ -234,8 +234,8 @@ extension JobFile {
                 var isFolder: ObjCBool = false
                 let folder = PresetPaths.directory(of: output)
                 if FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue {
-                    do { try Image.checkWritable(output) } catch let error as ImageError {
-                        issues.append(PresetIssue(prefix + error.description, at: at(.output)))
+                    do { try Image.checkWritable(output) } catch {
+                        issues.append(PresetIssue(prefix + "\(error)", at: at(.output)))
                     }
                 }
             } else {

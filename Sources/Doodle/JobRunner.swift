@@ -287,8 +287,8 @@ public final class JobRunner {
             throw JobError("refusing to write '\(output)': it is one of the inputs; choose another --output", key: .output)
         }
         // Found now, not after the render: a read-only folder, a name too long, a folder in the way.
-        do { try Image.checkWritable(output) } catch let error as ImageError {
-            throw JobError(error.description, key: .output)
+        do { try Image.checkWritable(output) } catch {
+            throw JobError("\(error)", key: .output)
         }
     }
 

@@ -212,7 +212,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Image.read(from: scratch.appendingPathComponent("out.interrupted.png").path).width, 48)
 
         try FileManager.default.removeItem(at: scratch.appendingPathComponent("out.interrupted.png"))
-        let (early, earlyOutput) = try interruptedRender(arguments, after: nil)
+        // A 2000x2000 style map keeps the setup (reading it, finding its classes) busy for a
+        // while: Ctrl-C then comes before the render starts.
+        let bigMap = Image(width: 2000, height: 2000, channels: 3) { c, x, _ in x < 1000 ? [255, 51, 31][c] : [0, 0, 255][c] }
+        try bigMap.writePNG(to: scratch.appendingPathComponent("big_sem.png").path)
+        let (early, earlyOutput) = try interruptedRender(arguments + ["--style-map", "big_sem.png"], after: nil)
         XCTAssertEqual(early, 130, earlyOutput)
         XCTAssertTrue(earlyOutput.contains("nothing written"), earlyOutput)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: existing)), before)
@@ -225,7 +229,7 @@ final class CLITests: XCTestCase {
         let (style, _, doodleMap) = try writeMaps()
         let long = String(repeating: "a", count: 300) + ".png"
         try FileManager.default.createDirectory(at: scratch.appendingPathComponent("folder.png"), withIntermediateDirectories: true)
-        let cases: [(String, String)] = [("/proc/doodle-test.png", "cannot write '/proc/doodle-test.png'"),
+        let cases: [(String, String)] = [("/proc/doodle-test.png", "cannot write '/proc/doodle-test.png': directory '/proc' does not accept new files"),
                                          (long, "the file name is too long"),
                                          ("folder.png", "it is a directory")]
         for (output, fragment) in cases {
