@@ -108,6 +108,9 @@ extension ResolvedJob {
             }
             settings.seed = .content
         case let file:
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw JobError("--seed '\(file)': no such file; give auto, noise, content or an image file (seed: in a preset)", key: .seed)
+            }
             paths.append(file)
             settings.seed = .image(try read(file, .seed))
         }

@@ -192,6 +192,7 @@ public final class JobRunner {
             }
             events(.synthesis(event))
         }, shouldStop: shouldStop)
+        if let failure = synthesis.failure { throw RenderError(failure) }
         var written: String? = nil
         if !stopped {
             try write(image, to: job.output, protecting: job.inputPaths)

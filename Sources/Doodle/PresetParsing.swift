@@ -148,6 +148,9 @@ public enum PresetValueParser {
 
     /// Why `value` is out of range for `key`, or nil when it is fine.
     public static func rangeProblem(_ key: PresetKey, _ value: PresetValue, label: String) -> String? {
+        if case .number(let v) = value, !v.isFinite {
+            return "\(label) \(v.shortText) must be a finite number, e.g. \(key == .scale ? "0.5" : "10")"
+        }
         switch (key, value) {
         case (.outputSize, .size(let w, let h)):
             return (16...8192).contains(w) && (16...8192).contains(h) ? nil
@@ -156,9 +159,9 @@ public enum PresetValueParser {
             return (0.05...4).contains(v) ? nil : "\(label) \(v.shortText) must be within 0.05...4"
         case (.contentWeight, .number(let v)), (.styleWeight, .number(let v)),
              (.semanticWeight, .number(let v)), (.smoothness, .number(let v)):
-            return v >= 0 && v.isFinite ? nil : "\(label) \(v.shortText) must be at least 0"
+            return v >= 0 ? nil : "\(label) \(v.shortText) must be at least 0"
         case (.variety, .number(let v)):
-            return (0...2).contains(v) ? nil : "\(label) \(v.shortText) must be within 0...2 (0 = off)"
+            return (0...1).contains(v) ? nil : "\(label) \(v.shortText) must be within 0...1 (0 = off)"
         case (.iterations, .integer(let n)):
             return (1...100_000).contains(n) ? nil : "\(label) \(n) must be within 1...100000"
         case (.iterations, .counts(let counts)):

@@ -14,6 +14,9 @@ public final class Synthesis {
     public private(set) var evaluations = 0
     /// Where a stopped run stopped: the phase (0-based) of how many, and the evaluations done in it.
     public private(set) var stoppedAt: (phase: Int, phases: Int, iteration: Int)?
+    /// Why the run stopped by itself, when it did: the loss stopped being a finite number
+    /// (weights far too large). The image is then not worth writing.
+    public private(set) var failure: String?
     private let maps: (style: SemanticMap, target: SemanticMap)?
     private let pendingLock = NSLock()
     private var pendingSettings: RenderSettings?
@@ -92,6 +95,15 @@ public final class Synthesis {
                     applyPendingSettings(to: objective, iteration: iteration, events: events)
                     var stage = StageTiming()
                     let (losses, grad) = objective.evaluate(pixels, timing: &stage)
+                    // L-BFGS-B works in float: a loss or gradient past its range would make it
+                    // stop at once and keep the seed.
+                    guard Float(losses.total).isFinite, grad.allSatisfy({ $0.isFinite }) else {
+                        failure = "the loss is \(Float(losses.total)) at phase \(index + 1) iteration \(iteration + 1): a weight is far too "
+                            + "large for float arithmetic (style \(settings.styleWeight.formatted), content \(settings.contentWeight.formatted), "
+                            + "semantic \(settings.semanticWeight.formatted), smoothness \(settings.smoothness.formatted)); use values like the defaults (`doodle presets default`)"
+                        stopped = true
+                        return nil
+                    }
                     gradient = grad
                     iteration += 1
                     evaluations += 1

@@ -67,6 +67,7 @@ struct RenderCommand: ParsableCommand {
                 case .image: seed = "an image"
                 }
                 print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations, from \(seed)")
+                if phases < job.settings.phases { print(droppedPhasesNote(job, kept: phases)) }
             case .frameFailed(let error):
                 frameError = error
             case .synthesis(let event):
@@ -82,6 +83,19 @@ struct RenderCommand: ParsableCommand {
         print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds)
               + "; precision \(runner.precisionChoice?.precision.rawValue ?? "?")")
     }
+}
+
+/// Why a render runs fewer phases than asked: "2 coarse phases dropped: ...".
+func droppedPhasesNote(_ job: ResolvedJob, kept: Int) -> String {
+    let dropped = job.settings.phases - kept
+    let settings = job.settings
+    let deepest = (settings.styleLayers + (job.inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+    let (w, h) = job.inputs.finalSize
+    let factor = 1 << (settings.phases - 1)
+    let noun = dropped == 1 ? "coarse phase" : "coarse phases"
+    return "\(dropped) \(noun) dropped: at 1/\(factor) the result (\(Int((Double(w) / Double(factor)).rounded()))x"
+        + "\(Int((Double(h) / Double(factor)).rounded()))) or the style would be smaller than the \(deepest.stride * 3) pixels "
+        + "each way \(deepest.name) needs; give a larger --output-size or fewer --phases"
 }
 
 let precisionHelp: ArgumentHelp = """

@@ -13,24 +13,24 @@ struct RenderFlags: ParsableArguments {
     @Option(help: "A content image to keep the layout of.") var content: String?
     @Option(help: "Where to write the PNG.") var output: String?
     @Option(help: "Size of the result, WxH (default: the map's, the content's or the style's).") var outputSize: String?
-    @Option(help: "Multiplies the size of the result (the output size or the default size)\(byDefault(.scale))") var scale: Float?
+    @Option(parsing: .unconditional, help: "Multiplies the size of the result (the output size or the default size)\(byDefault(.scale))") var scale: Float?
     @Option(help: "Suffix of map files looked for beside their images\(byDefault(.semanticExt))") var semanticExt: String?
     @Flag(inversion: .prefixedNo, help: "--no-maps: Ignore semantic maps, even when they exist. (--maps: use them although the preset says no-maps.)")
     var maps: Bool?
     @Flag(help: "Continue when the doodle has classes the style map lacks.") var allowUnmatched = false
 
-    @Option(help: "Weight of the content loss\(byDefault(.contentWeight))") var contentWeight: Float?
+    @Option(parsing: .unconditional, help: "Weight of the content loss\(byDefault(.contentWeight))") var contentWeight: Float?
     @Option(help: "Layers for the content loss, e.g. 4_2\(byDefault(.contentLayers))") var contentLayers: String?
-    @Option(help: "Weight of the style loss\(byDefault(.styleWeight))") var styleWeight: Float?
+    @Option(parsing: .unconditional, help: "Weight of the style loss\(byDefault(.styleWeight))") var styleWeight: Float?
     @Option(help: "Layers for the style loss, e.g. 3_1,4_1\(byDefault(.styleLayers))") var styleLayers: String?
-    @Option(help: "Weight of the semantic map beside the features\(byDefault(.semanticWeight))") var semanticWeight: Float?
-    @Option(help: "Weight of the smoothness (total variation) term\(byDefault(.smoothness))") var smoothness: Float?
-    @Option(help: "Bias towards style patches used less (0 = off)\(byDefault(.variety))") var variety: Float?
-    @Option(help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)\(byDefault(.iterations))") var iterations: String?
-    @Option(help: "Resolutions, each twice the previous\(byDefault(.phases))") var phases: Int?
+    @Option(parsing: .unconditional, help: "Weight of the semantic map beside the features\(byDefault(.semanticWeight))") var semanticWeight: Float?
+    @Option(parsing: .unconditional, help: "Weight of the smoothness (total variation) term\(byDefault(.smoothness))") var smoothness: Float?
+    @Option(parsing: .unconditional, help: "Bias towards style patches used less, and against copying large pieces of the style, 0 to 1 (0 = off)\(byDefault(.variety))") var variety: Float?
+    @Option(parsing: .unconditional, help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)\(byDefault(.iterations))") var iterations: String?
+    @Option(parsing: .unconditional, help: "Resolutions, each twice the previous\(byDefault(.phases))") var phases: Int?
     @Option(help: "First image: auto (the content when there is one, else noise), noise, content, or an image file\(byDefault(.seed))") var seed: String?
     @Option(help: "Pixel range of the noise seed, LO:HI\(byDefault(.seedRange))") var seedRange: String?
-    @Option(help: "Random seed: the same inputs and seed give the same PNG\(byDefault(.randomSeed))") var randomSeed: UInt64?
+    @Option(parsing: .unconditional, help: "Random seed: the same inputs and seed give the same PNG\(byDefault(.randomSeed))") var randomSeed: UInt64?
     @Option(help: "Pooling in VGG19: average or max\(byDefault(.pooling))") var pooling: String?
     @Option(help: "Patch search: \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", ")) (default \(MatcherKind.default.rawValue)).")
     var matcher: String?

@@ -28,7 +28,7 @@ struct TUICommand: ParsableCommand {
     func validate() throws {
         _ = try flagPreset()
         if let seed = flags.seed, !Preset.seedWords.contains(seed), !FileManager.default.isReadableFile(atPath: seed) {
-            throw ValidationError("--seed '\(seed)': no such file; give noise, content or an image file")
+            throw ValidationError("--seed '\(seed)': no such file; give auto, noise, content or an image file")
         }
     }
 

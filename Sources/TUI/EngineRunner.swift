@@ -244,6 +244,7 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
             let result = synthesis.run(events: { [post] event in post(RunnerEvent(event)) },
                                        shouldStop: { [self] in checkpoint() })
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if let failure = synthesis.failure { throw RenderError(failure) }
             post(.finished(result.image, stopped: result.stopped, evaluations: synthesis.evaluations, seconds: seconds))
         } catch {
             post(.failed("\(error)"))

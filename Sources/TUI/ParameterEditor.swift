@@ -118,7 +118,7 @@ public struct ParameterEditor: Sendable {
                    .nextPhase, "How much the maps steer which style patch goes where (0 = ignore the maps)."),
             number(.smoothness, "smoothness", "--smoothness", settings.smoothness, d.smoothness, 0...100, 0.1, 1,
                    .nextEvaluation, "Total-variation weight: higher gives smoother, less noisy images."),
-            number(.variety, "variety", "--variety", settings.variety, d.variety, 0...2, 0.1, 0.5,
+            number(.variety, "variety", "--variety", settings.variety, d.variety, 0...1, 0.1, 0.5,
                    .nextPhase, "Bias towards style patches used less often (0 = off)."),
             Parameter(id: .styleLayers, label: "style layers", kind: .layers(presets: Self.styleLayerPresets),
                       value: .layers(settings.styleLayers), defaultValue: .layers(d.styleLayers),

@@ -282,6 +282,24 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Image.read(from: rescue.appendingPathComponent(saved[0]).path).width, 48)
     }
 
+    /// Weights that are not finite, negative or too large for float arithmetic, and a seed
+    /// that is neither a word nor a file: one line each, exit 2, nothing written.
+    func testBadWeightsAndSeedsSayWhatToGive() throws {
+        let (style, _, doodleMap) = try writeMaps()
+        let base = ["render", "--style", style, "--map", doodleMap, "--output", "out.png", "--phases", "1", "--iterations", "3"]
+        assertMistake(try doodle(base + ["--style-weight", "inf"]), mentions: ["--style-weight inf must be a finite number"])
+        assertMistake(try doodle(base + ["--style-weight", "-1"]), mentions: ["--style-weight -1 must be at least 0"])
+        assertMistake(try doodle(base + ["--variety", "1.5"]), mentions: ["--variety 1.5 must be within 0...1"])
+        assertMistake(try doodle(base + ["--seed", "bogus"]), mentions: ["'bogus': no such file; give auto, noise, content or an image file"])
+        // A phase too small for the network is dropped, and the log says so.
+        let dropped = try doodle(["render", "--style", style, "--map", doodleMap, "--output", "two.png", "--phases", "3", "--iterations", "2"])
+        XCTAssertEqual(dropped.status, 0, dropped.stderr)
+        XCTAssertTrue(dropped.stdout.contains("doodle to artwork: 48x48, 2 phases x 2 iterations, from noise\n1 coarse phase dropped: at 1/4 the result (12x12) or the style would be smaller than the 24 pixels each way conv4_1 needs"), dropped.stdout)
+        let huge = try doodle(base + ["--style-weight", "3e38"])
+        assertMistake(huge, mentions: ["the loss is inf at phase 1 iteration 1", "style 3e+38"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out.png").path))
+    }
+
     func testWeightsVerifyAndPath() throws {
         let path = try doodle(["weights", "path"])
         XCTAssertEqual(path.status, 0)
