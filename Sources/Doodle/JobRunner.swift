@@ -21,6 +21,23 @@ public struct JobScore: Codable, Sendable, Equatable {
         self.structure = structure
     }
 
+    enum CodingKeys: String, CodingKey { case layers, deltaE, structure }
+
+    /// Without maps there are no class scores: `layers` is left out, not written empty.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if !layers.isEmpty { try c.encode(layers, forKey: .layers) }
+        try c.encodeIfPresent(deltaE, forKey: .deltaE)
+        try c.encodeIfPresent(structure, forKey: .structure)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(layers: try c.decodeIfPresent([String: Double].self, forKey: .layers) ?? [:],
+                  deltaE: try c.decodeIfPresent(Double.self, forKey: .deltaE),
+                  structure: try c.decodeIfPresent(Double.self, forKey: .structure))
+    }
+
     public init(_ score: DoodleScore?, content: ContentScore? = nil) {
         var layers: [String: Double] = [:]
         for l in score?.layers ?? [] { layers[l.layer.name] = (l.fraction * 10_000).rounded() / 10_000 }

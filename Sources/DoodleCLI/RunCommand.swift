@@ -149,7 +149,7 @@ private struct ScoreEntry: Encodable {
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(name, forKey: .name)
-        try c.encode(score.layers, forKey: .layers)
+        if !score.layers.isEmpty { try c.encode(score.layers, forKey: .layers) }
         try c.encodeIfPresent(score.deltaE, forKey: .deltaE)
         try c.encodeIfPresent(score.structure, forKey: .structure)
     }

@@ -146,6 +146,30 @@ final class PresetCLITests: XCTestCase {
             output: out/bad.png
         """
 
+    /// A transfer job (content, no maps) is scored by its structure; it has no class scores.
+    func testRunScoresAContentJob() throws {
+        try writeImages()
+        try write("""
+            phases: 1
+            iterations: 2
+            style: art/style.png
+            content: art/doodle_sem.png
+            no-maps: true
+            output: out/transfer.png
+            """, to: "transfer.yaml")
+        let run = try doodle(["run", "transfer.yaml", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = try jsonLines(run.stdout)
+        let score = try XCTUnwrap(lines.first?["score"] as? [String: Any], run.stdout)
+        let structure = try XCTUnwrap(score["structure"] as? Double, "\(score)")
+        XCTAssertTrue((0.0...1.0).contains(structure), "\(structure)")
+        XCTAssertNil(score["layers"], "\(score)")
+        XCTAssertNil(score["deltaE"], "\(score)")
+        // The record beside the output reads back (and the job is up to date).
+        let again = try doodle(["run", "transfer.yaml", "--json"])
+        XCTAssertEqual(try jsonLines(again.stdout).first?["status"] as? String, "skipped", again.stdout)
+    }
+
     /// One job fails: it is reported, the other is done, exit 1; --json gives one line per job.
     func testRunReportsAFailingJobAndGoesOn() throws {
         try writeImages()
