@@ -261,9 +261,7 @@ extension JobFile {
             do {
                 try resolved.validate()
             } catch let error as UnmatchedClassError {
-                for line in error.description.split(separator: "\n") {
-                    issues.append(PresetIssue(prefix + String(line), at: at(p.map != nil ? .map : .style)))
-                }
+                issues.append(PresetIssue(prefix + error.description, at: at(p.map != nil ? .map : .style)))
             } catch {
                 issues.append(PresetIssue(prefix + "\(error)", at: at(p.styleMap != nil ? .styleMap : nil)))
             }

@@ -6,6 +6,15 @@ public struct UnmatchedClassError: Error, CustomStringConvertible, Sendable {
         public let share: Double
         /// Bounding box in the target map.
         public let x: Int, y: Int, width: Int, height: Int
+
+        public init(mapClass: MapClass, share: Double, x: Int, y: Int, width: Int, height: Int) {
+            self.mapClass = mapClass
+            self.share = share
+            self.x = x
+            self.y = y
+            self.width = width
+            self.height = height
+        }
     }
 
     public let targetName: String
@@ -13,16 +22,32 @@ public struct UnmatchedClassError: Error, CustomStringConvertible, Sendable {
     /// One per missing class, by id.
     public let unmatched: [Region]
 
-    /// One line per class, e.g. `'doodle.png': class #00ff00 (green, 12.5% of the map, around
-    /// x 40-120, y 200-260) has no region in 'style_sem.png'; paint it in the style map or pass
-    /// --allow-unmatched`.
+    public init(targetName: String, styleName: String, unmatched: [Region]) {
+        self.targetName = targetName
+        self.styleName = styleName
+        self.unmatched = unmatched
+    }
+
+    /// One line, e.g. `'doodle.png': class #00ff00 (green, 12.5% of the map, around x 40-120,
+    /// y 200-260) has no region in 'style_sem.png'; paint it in the style map or pass
+    /// --allow-unmatched`. Several classes are listed in the same line, the largest first, at
+    /// most `listed` of them ("and 97 more").
     public var description: String {
-        unmatched.map { r in
+        let listed = 4
+        func text(_ r: Region) -> String {
             let what = r.mapClass.label.map { "label \($0) (\(r.mapClass.hex)" } ?? "\(r.mapClass.hex) (\(r.mapClass.colourName)"
-            return "'\(targetName)': class \(what), \(formatPercent(r.share)) of the map, "
-                + "around x \(r.x)-\(r.x + r.width - 1), y \(r.y)-\(r.y + r.height - 1)) has no region in '\(styleName)'; "
+            return "\(what), \(formatPercent(r.share)) of the map, "
+                + "around x \(r.x)-\(r.x + r.width - 1), y \(r.y)-\(r.y + r.height - 1))"
+        }
+        if unmatched.count == 1 {
+            return "'\(targetName)': class \(text(unmatched[0])) has no region in '\(styleName)'; "
                 + "paint it in the style map or pass --allow-unmatched"
-        }.joined(separator: "\n")
+        }
+        let largest = unmatched.sorted { $0.share > $1.share }
+        var names = largest.prefix(listed).map(text).joined(separator: ", ")
+        if largest.count > listed { names += " and \(largest.count - listed) more" }
+        return "'\(targetName)': \(unmatched.count) classes have no region in '\(styleName)': \(names); "
+            + "paint them in the style map or pass --allow-unmatched"
     }
 }
 

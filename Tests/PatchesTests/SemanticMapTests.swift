@@ -181,6 +181,20 @@ final class SemanticMapTests: XCTestCase {
         }
     }
 
+    /// Many missing classes are still one line: the largest four, then a count.
+    func testManyUnmatchedClassesAreOneLine() {
+        let regions = (0..<7).map { i in
+            UnmatchedClassError.Region(mapClass: MapClass(id: i, colour: [Float(i * 30), 0, 255]), share: Double(i + 1) / 100,
+                                       x: i, y: 0, width: 2, height: 3)
+        }
+        let error = UnmatchedClassError(targetName: "many.png", styleName: "style_sem.png", unmatched: regions)
+        let text = error.description
+        XCTAssertFalse(text.contains("\n"), text)
+        XCTAssertTrue(text.hasPrefix("'many.png': 7 classes have no region in 'style_sem.png': #b400ff ("), text)
+        XCTAssertTrue(text.hasSuffix(" and 3 more; paint them in the style map or pass --allow-unmatched"), text)
+        XCTAssertEqual(text.components(separatedBy: "of the map").count - 1, 4)
+    }
+
     func testSeamBetweenDistantClassesStaysWithItsNeighbours() {
         // Blue meets orange-red; their 50/50 blend (128,26,143) is nearer to dark red (192,0,0)
         // in RGB, but no dark red is anywhere near, so the seam goes to blue or orange-red.
