@@ -73,6 +73,8 @@ public final class Synthesis {
             let phaseStart = DispatchTime.now().uptimeNanoseconds
             var phaseStages = StageTiming()
             var stopped = false
+            // Time spent inside `shouldStop` (a paused studio waits there) is not render time.
+            var waited: UInt64 = 0
             // L-BFGS-B stops early when the objective changes under it (a live weight change)
             // or when float32 noise defeats its line search; both times it restarts from the
             // best image so far with a fresh history, until the budget is spent or two restarts
@@ -84,7 +86,10 @@ public final class Synthesis {
                 var restartForSettings = false
                 minimizer.options.maxEvaluations = budget - iteration
                 let outcome = minimizer.minimize(x: &x) { pixels, gradient in
-                    if shouldStop() {
+                    let asked = DispatchTime.now().uptimeNanoseconds
+                    let stop = shouldStop()
+                    waited += DispatchTime.now().uptimeNanoseconds - asked
+                    if stop {
                         stopped = true
                         return nil
                     }
@@ -108,7 +113,7 @@ public final class Synthesis {
                     iteration += 1
                     evaluations += 1
                     phaseStages = phaseStages + stage
-                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart - waited) / 1e9
                     let perIteration = elapsed / Double(iteration)
                     secondsPerCostUnit = perIteration / Double(size.width * size.height)
                     let eta = remainingSeconds(plan: plan, phase: index, iteration: iteration,
@@ -128,7 +133,7 @@ public final class Synthesis {
                 stalls = improved || settings.variety > 0 ? 0 : stalls + 1
                 if stalls >= 2 { break }
             }
-            phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart) / 1e9 - phaseStages.total
+            phaseStages.optimiser = Double(DispatchTime.now().uptimeNanoseconds - phaseStart - waited) / 1e9 - phaseStages.total
             timing = timing + phaseStages
             let result = Image(width: size.width, height: size.height, channels: 3, pixels: x).clamped()
             current = result

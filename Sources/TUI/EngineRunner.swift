@@ -176,6 +176,8 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
     private let condition = NSCondition()
     private var paused = false
     private var stopRequested = false
+    /// Time spent paused in this run (not counted in its seconds).
+    private var pausedNanoseconds: UInt64 = 0
     private var synthesis: Synthesis?
     private var latestSettings: RenderSettings
 
@@ -243,7 +245,10 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
             post(.started(phases: plan.count, width: last.width, height: last.height))
             let result = synthesis.run(events: { [post] event in post(RunnerEvent(event)) },
                                        shouldStop: { [self] in checkpoint() })
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            condition.lock()
+            let paused = pausedNanoseconds
+            condition.unlock()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start - paused) / 1e9
             if let failure = synthesis.failure { throw RenderError(failure) }
             post(.finished(result.image, stopped: result.stopped, evaluations: synthesis.evaluations, seconds: seconds))
         } catch {
@@ -261,9 +266,11 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
         }
         condition.unlock()
         post(.paused)
+        let pauseStart = DispatchTime.now().uptimeNanoseconds
         condition.lock()
         while paused && !stopRequested { condition.wait() }
         let stop = stopRequested
+        pausedNanoseconds += DispatchTime.now().uptimeNanoseconds - pauseStart
         condition.unlock()
         if !stop { post(.resumed) }
         return stop

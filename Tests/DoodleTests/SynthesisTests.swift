@@ -132,6 +132,30 @@ final class SynthesisTests: XCTestCase {
         XCTAssertEqual(image.width, 32, "stopped in the first of two phases")
     }
 
+    /// Time spent waiting in `shouldStop` (a paused studio) does not count as render time.
+    func testWaitingInShouldStopIsNotCountedAsSpeed() throws {
+        let (style, styleMap) = Self.style(size: 48)
+        let synthesis = try Synthesis(network: try network(),
+                                      inputs: RenderInputs(style: style, styleMap: styleMap,
+                                                           targetMap: Self.doodle(width: 48, height: 48)),
+                                      settings: Self.settings(iterations: 4, phases: 1))
+        var reports: [IterationReport] = []
+        let start = Date()
+        _ = synthesis.run(events: { event in
+            if case .iteration(let r) = event { reports.append(r) }
+        }, shouldStop: {
+            Thread.sleep(forTimeInterval: 0.3)
+            return false
+        })
+        let wall = Date().timeIntervalSince(start)
+        let last = try XCTUnwrap(reports.last)
+        print(String(format: "waited 0.3 s per evaluation: wall %.2f s, reported %.3f s/it", wall, last.secondsPerIteration))
+        XCTAssertGreaterThan(wall, 1.2, "four waits of 0.3 s")
+        XCTAssertLessThan(last.secondsPerIteration * Double(reports.count), wall - 1.0,
+                          "the waits are left out of the speed")
+        XCTAssertLessThan(synthesis.timing.total, wall - 1.0, "and out of the stage times")
+    }
+
     /// A weight changed while the render runs applies from the next evaluation, and says so.
     func testWeightChangedDuringARunTakesEffectNextEvaluation() throws {
         let (style, styleMap) = Self.style(size: 48)
