@@ -41,8 +41,8 @@ public struct ContentScore: Sendable, Encodable {
     enum CodingKeys: String, CodingKey { case structure, featureDistance }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(roundedScore(structure, 4), forKey: .structure)
-        try c.encode(roundedScore(featureDistance, 4), forKey: .featureDistance)
+        try c.encode(rounded(structure, 4), forKey: .structure)
+        try c.encode(rounded(featureDistance, 4), forKey: .featureDistance)
     }
 }
 
@@ -60,7 +60,7 @@ public struct StyleStatistics: Sendable, Encodable {
     enum CodingKeys: String, CodingKey { case gramDistance }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(roundedScore(gramDistance, 4), forKey: .gramDistance)
+        try c.encode(rounded(gramDistance, 4), forKey: .gramDistance)
     }
 }
 
@@ -78,7 +78,7 @@ public struct CopyScore: Sendable, Encodable {
     enum CodingKeys: String, CodingKey { case largestShare, largestPatches, patches, offset }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(roundedScore(largestShare, 4), forKey: .largestShare)
+        try c.encode(rounded(largestShare, 4), forKey: .largestShare)
         try c.encode(largestPatches, forKey: .largestPatches)
         try c.encode(patches, forKey: .patches)
         try c.encode([offset.x, offset.y], forKey: .offset)
@@ -209,25 +209,12 @@ public enum ContentScorer {
         let outputBank = PatchBank(features: outputFeatures, map: nil, mapWeight: 0)
         var matches: [Int32] = []
         ExactPatchMatcher(style: styleBank).match(target: outputBank, into: &matches)
-        let piece = largestPiece(matches: matches, width: outputFeatures.width - 2,
-                                 height: outputFeatures.height - 2, styleWidth: styleFeatures.width - 2)
+        let piece = CopiedPieces(matches: matches, width: outputFeatures.width - 2, height: outputFeatures.height - 2,
+                                 styleWidth: styleFeatures.width - 2).largest
         return CopyScore(largestShare: Double(piece.size) / Double(max(1, matches.count)), largestPatches: piece.size,
                          patches: matches.count, offset: (piece.offset.x * layer.stride, piece.offset.y * layer.stride),
                          layer: layer)
     }
-
-    /// The largest 4-connected set of grid cells whose matches share one offset
-    /// (style position minus cell position), and that offset in cells.
-    public static func largestPiece(matches: [Int32], width: Int, height: Int, styleWidth: Int)
-        -> (size: Int, offset: (x: Int, y: Int)) {
-        CopiedPieces(matches: matches, width: width, height: height, styleWidth: styleWidth).largest
-    }
-}
-
-func roundedScore(_ value: Double, _ decimals: Int) -> Double {
-    guard value.isFinite else { return 0 }
-    let scale = pow(10.0, Double(decimals))
-    return (value * scale).rounded() / scale
 }
 
 /// Everything `doodle score` measured: each part only when asked for. Its JSON holds the

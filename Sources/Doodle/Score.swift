@@ -345,7 +345,8 @@ extension DoodleScore {
     }
 }
 
-private func rounded(_ value: Double, _ decimals: Int) -> Double {
+/// `value` to `decimals` places for JSON (0 when not finite).
+func rounded(_ value: Double, _ decimals: Int) -> Double {
     guard value.isFinite else { return 0 }
     let scale = pow(10.0, Double(decimals))
     return (value * scale).rounded() / scale

@@ -76,24 +76,6 @@ final class ContentScoreTests: XCTestCase {
         XCTAssertGreaterThan(ContentScorer.structureSimilarity(a, noisy), 0.95)
     }
 
-    func testLargestPieceFollowsOneOffset() {
-        // A 10x8 grid matching into a 20x20 style: a 4x5 block copies at offset (+3, +2); the
-        // rest point at scattered places whose neighbours never share an offset.
-        let (w, h, sw) = (10, 8, 20)
-        var matches = [Int32](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let inBlock = (2..<6).contains(x) && (1..<6).contains(y)
-                let (sx, sy) = inBlock ? (x + 3, y + 2) : ((x * 7 + y * 3) % sw, (x * 5 + y * 11) % sw)
-                matches[y * w + x] = Int32(sy * sw + sx)
-            }
-        }
-        let piece = ContentScorer.largestPiece(matches: matches, width: w, height: h, styleWidth: sw)
-        XCTAssertEqual(piece.size, 20)
-        XCTAssertEqual(piece.offset.x, 3)
-        XCTAssertEqual(piece.offset.y, 2)
-    }
-
     func testContentAgainstItselfAndMirrored() throws {
         let net = try network()
         let a = Self.scene()
