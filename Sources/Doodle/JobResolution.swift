@@ -116,7 +116,7 @@ extension ResolvedJob {
         }
 
         // Each layer's patches need a 3x3 neighbourhood at the finest phase.
-        let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+        let deepest = settings.deepestLayer(withContent: inputs.content != nil)
         let minimum = deepest.stride * 3
         let (w, h) = inputs.finalSize
         if min(w, h) < minimum {

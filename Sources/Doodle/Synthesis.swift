@@ -39,7 +39,7 @@ public final class Synthesis {
         }
         if phasePlan().isEmpty {
             let (w, h) = inputs.finalSize
-            let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max()!
+            let deepest = settings.deepestLayer(withContent: inputs.content != nil)
             throw RenderError("a \(w)x\(h) result (style \(inputs.style.width)x\(inputs.style.height)) is too small for \(deepest): it needs at least \(deepest.stride * 3) pixels each way; give a larger --output-size or shallower layers")
         }
     }
@@ -207,7 +207,7 @@ public final class Synthesis {
     /// scaled by the same factor. Phases too small for the deepest layer are dropped.
     public func phasePlan() -> [PhaseSize] {
         let (w, h) = inputs.finalSize
-        let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+        let deepest = settings.deepestLayer(withContent: inputs.content != nil)
         let minimum = deepest.stride * 3
         var plan: [PhaseSize] = []
         for k in 0..<settings.phases {

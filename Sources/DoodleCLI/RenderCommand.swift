@@ -89,7 +89,7 @@ struct RenderCommand: ParsableCommand {
 func droppedPhasesNote(_ job: ResolvedJob, kept: Int) -> String {
     let dropped = job.settings.phases - kept
     let settings = job.settings
-    let deepest = (settings.styleLayers + (job.inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+    let deepest = settings.deepestLayer(withContent: job.inputs.content != nil)
     let (w, h) = job.inputs.finalSize
     let factor = 1 << (settings.phases - 1)
     let noun = dropped == 1 ? "coarse phase" : "coarse phases"

@@ -233,7 +233,7 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
                                           allowUnmatched: request.allowUnmatched)
             let plan = synthesis.phasePlan()
             guard let last = plan.last else {
-                let deepest = (settings.styleLayers + (request.inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+                let deepest = settings.deepestLayer(withContent: request.inputs.content != nil)
                 let (w, h) = request.inputs.finalSize
                 throw RenderError("\(w)x\(h) is too small for \(deepest.name): the output and the style need at least \(deepest.stride * 3) pixels each way")
             }

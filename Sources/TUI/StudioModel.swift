@@ -1101,7 +1101,7 @@ public final class StudioModel {
 
     /// Why the output is too small for the deepest layer, if it is.
     static func sizeProblem(inputs: RenderInputs, settings: RenderSettings) -> String? {
-        let deepest = (settings.styleLayers + (inputs.content != nil ? settings.contentLayers : [])).max() ?? .conv1_1
+        let deepest = settings.deepestLayer(withContent: inputs.content != nil)
         let minimum = deepest.stride * 3
         let (w, h) = inputs.finalSize
         if min(w, h) < minimum {

@@ -6,19 +6,7 @@ import Net
 /// `ContentScorer`: structure similarity, conv4_2 distance, Gram distance and the largest
 /// copied piece, on synthetic images and the real weights at small sizes.
 final class ContentScoreTests: XCTestCase {
-    nonisolated(unsafe) private static var cachedNetwork: VGG19?
-
-    private func network() throws -> VGG19 {
-        if let network = Self.cachedNetwork { return network }
-        let path = WeightStore().defaultWeightsPath
-        guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("weights missing at \(path): run scripts/setup")
-            throw XCTSkip("no weights")
-        }
-        let network = VGG19(weights: try VGG19Weights.load(path: path))
-        Self.cachedNetwork = network
-        return network
-    }
+    private func network() throws -> VGG19 { try TestNetwork.shared() }
 
     /// Deterministic noise in 0...1.
     private static func hash(_ x: Int, _ y: Int, _ c: Int) -> Float {

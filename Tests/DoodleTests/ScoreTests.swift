@@ -7,19 +7,7 @@ import Patches
 /// `score(...)` on the real weights at small sizes, CIELAB against known values, the JSON
 /// shapes, and `MapReport`.
 final class ScoreTests: XCTestCase {
-    nonisolated(unsafe) private static var cachedNetwork: VGG19?
-
-    private func network() throws -> VGG19 {
-        if let network = Self.cachedNetwork { return network }
-        let path = WeightStore().defaultWeightsPath
-        guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("weights missing at \(path): run scripts/setup")
-            throw XCTSkip("no weights")
-        }
-        let network = VGG19(weights: try VGG19Weights.load(path: path))
-        Self.cachedNetwork = network
-        return network
-    }
+    private func network() throws -> VGG19 { try TestNetwork.shared() }
 
     // MARK: - Synthetic inputs
 
