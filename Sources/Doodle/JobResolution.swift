@@ -40,7 +40,9 @@ extension RenderJob {
 }
 
 extension ResolvedJob {
-    init(name: String, preset p: Preset) throws {
+    /// Reads the inputs `p` names with `reading` (a front end may hand over images it has
+    /// already loaded) and makes the settings. Throws `JobError`.
+    public init(name: String, preset p: Preset, reading: (String) throws -> Image = { try Image.read(from: $0) }) throws {
         guard let style = p.style else {
             throw JobError("no style painting: give --style FILE (style: in a preset)", key: .style)
         }
@@ -49,7 +51,7 @@ extension ResolvedJob {
         }
         func read(_ path: String, _ key: PresetKey) throws -> Image {
             do {
-                return try Image.read(from: path)
+                return try reading(path)
             } catch let error as ImageError {
                 throw JobError(error.description, key: key)
             }
@@ -140,18 +142,49 @@ extension ResolvedJob {
         self.weights = p.weights
     }
 
-    static func besidePath(_ image: String, ext: String) -> String {
+    public static func besidePath(_ image: String, ext: String) -> String {
         URL(fileURLWithPath: image).deletingPathExtension().path + ext
     }
 
     /// NAME + ext beside `image` when it exists (named as short as the image was).
-    static func existingBeside(_ image: String, ext: String) -> String? {
+    public static func existingBeside(_ image: String, ext: String) -> String? {
         let candidate = besidePath(image, ext: ext)
         guard FileManager.default.fileExists(atPath: candidate) else { return nil }
         if image.hasPrefix("/") { return candidate }
         let dir = PresetPaths.directory(of: image)
         let file = (candidate as NSString).lastPathComponent
         return dir.isEmpty ? file : dir + "/" + file
+    }
+
+    /// Everything checked before a render starts: the output (`checkOutput`), and unless
+    /// unmatched classes are allowed, `validate()`.
+    public func checkReady(createOutputFolders: Bool) throws {
+        try checkOutput(createFolders: createOutputFolders)
+        if !allowUnmatched { try validate() }
+    }
+
+    /// The output's folder exists (or is created when `createFolders`), accepts a new file, and
+    /// the output is not a folder nor one of the inputs.
+    public func checkOutput(createFolders: Bool) throws {
+        let dir = PresetPaths.directory(of: output)
+        var isDir: ObjCBool = false
+        if !dir.isEmpty && !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
+            guard createFolders, !FileManager.default.fileExists(atPath: dir) else {
+                throw JobError("cannot write '\(output)': directory '\(dir)' does not exist", key: .output)
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw JobError("cannot create the folder '\(dir)' for '\(output)': \(error.localizedDescription)", key: .output)
+            }
+        }
+        if inputPaths.contains(where: { isSameFile($0, output) }) {
+            throw JobError("refusing to write '\(output)': it is one of the inputs; choose another --output", key: .output)
+        }
+        // Found now, not after the render: a read-only folder, a name too long, a folder in the way.
+        do { try Image.checkWritable(output) } catch {
+            throw JobError("\(error)", key: .output)
+        }
     }
 
     /// The checks `Synthesis` makes before it starts, without a network: map shapes, layers,
@@ -168,7 +201,7 @@ extension ResolvedJob {
     /// files, the size, every render setting. Equal fingerprints give equal PNGs (on the same
     /// machine and doodle build).
     public func fingerprint() throws -> String {
-        var lines = ["doodle job fingerprint 1", "mode \(inputs.mode.rawValue)"]
+        var lines = ["doodle job fingerprint 2", "mode \(inputs.mode.rawValue)"]
         let (w, h) = inputs.finalSize
         lines.append("size \(w)x\(h)")
         func file(_ role: String, _ path: String?) throws {
@@ -179,20 +212,14 @@ extension ResolvedJob {
         try file("content", inputs.content != nil ? inputs.names.content : nil)
         try file("style-map", inputs.styleMap != nil ? inputs.names.styleMap : nil)
         try file("map", inputs.targetMap != nil ? inputs.names.targetMap : nil)
-        let s = settings
-        func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
-        lines.append("content-weight \(bits(s.contentWeight)) \(s.contentLayers.map(\.name))")
-        lines.append("style-weight \(bits(s.styleWeight)) \(s.styleLayers.map(\.name))")
-        lines.append("semantic-weight \(bits(s.semanticWeight)) smoothness \(bits(s.smoothness)) variety \(bits(s.variety))")
-        lines.append("iterations \(s.iterations) phases \(s.phases)")
-        switch s.seed {
-        case .noise: lines.append("seed noise \(bits(s.seedRange.lowerBound)):\(bits(s.seedRange.upperBound)) \(s.randomSeed)")
+        lines += RenderParameters.fingerprintLines(settings)
+        switch settings.seed {
+        case .noise: lines.append("seed noise")
         case .content: lines.append("seed content")
         case .image: try file("seed", preset.seed)
         }
-        lines.append("pooling \(s.pooling.rawValue) matcher \(s.matcher.rawValue) map-encoding \(s.mapEncoding.rawValue)")
         // The engine's internal calibration: a result rendered under another is stale.
-        lines.append("calibration content \(bits(ContentLoss.scale)) smoothness \(bits(Smoothness.scale)) copy-limit \(VarietyPenalty.pieceLimit)")
+        lines.append("calibration content \(ContentLoss.scale.bitPattern) smoothness \(Smoothness.scale.bitPattern) copy-limit \(VarietyPenalty.pieceLimit)")
         return SHA256.hexDigest(of: Array(lines.joined(separator: "\n").utf8))
     }
 }
@@ -271,7 +298,7 @@ extension JobFile {
 }
 
 /// Whether two paths name the same file (same absolute path, or the same inode).
-func isSameFile(_ a: String, _ b: String) -> Bool {
+public func isSameFile(_ a: String, _ b: String) -> Bool {
     let cwd = FileManager.default.currentDirectoryPath
     func absolute(_ p: String) -> String { PresetPaths.normalise(p.hasPrefix("/") ? p : cwd + "/" + p) }
     if absolute(a) == absolute(b) { return true }

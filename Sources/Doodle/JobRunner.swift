@@ -184,8 +184,7 @@ public final class JobRunner {
     /// Throws one-line errors (`JobError`, `ImageError`, `RenderError`, `UnmatchedClassError`...).
     public func render(_ job: ResolvedJob, events: (JobEvent) -> Void = { _ in },
                        shouldStop: () -> Bool = { false }) throws -> Rendered {
-        try prepareOutput(job)
-        if !job.allowUnmatched { try job.validate() }
+        try job.checkReady(createOutputFolders: createOutputFolders)
         let network = try self.network(for: job.weights, pooling: job.settings.pooling)
         if let frames = job.frames {
             do {
@@ -283,30 +282,6 @@ public final class JobRunner {
             return JobResult(name: job.name, status: .done, seconds: elapsed(), output: resolved.output, score: score)
         } catch {
             return failed(error)
-        }
-    }
-
-    /// The output's folder exists (or is created), the output is not a folder nor an input.
-    func prepareOutput(_ job: ResolvedJob) throws {
-        let output = job.output
-        let dir = PresetPaths.directory(of: output)
-        var isDir: ObjCBool = false
-        if !dir.isEmpty && !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
-            guard createOutputFolders, !FileManager.default.fileExists(atPath: dir) else {
-                throw JobError("cannot write '\(output)': directory '\(dir)' does not exist", key: .output)
-            }
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            } catch {
-                throw JobError("cannot create the folder '\(dir)' for '\(output)': \(error.localizedDescription)", key: .output)
-            }
-        }
-        if job.inputPaths.contains(where: { isSameFile($0, output) }) {
-            throw JobError("refusing to write '\(output)': it is one of the inputs; choose another --output", key: .output)
-        }
-        // Found now, not after the render: a read-only folder, a name too long, a folder in the way.
-        do { try Image.checkWritable(output) } catch {
-            throw JobError("\(error)", key: .output)
         }
     }
 

@@ -210,7 +210,7 @@ public struct MatchBenchmark {
             let kinds = [MatcherKind.exact] + options.matchers.filter { $0 != .exact }
             for kind in kinds {
                 progress("\(layer.name): \(kind.rawValue)")
-                let matcher = kind.make(style: styleBank, variety: 0)
+                let matcher = kind.make(style: styleBank)
                 var matches: [Int32] = []
                 let (cold, warm) = callSequence(matcher, &matches)
                 // What PatchMatch did in the last warm call.

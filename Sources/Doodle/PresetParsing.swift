@@ -36,18 +36,20 @@ public enum PresetValueParser {
 
     private static func convert(_ key: PresetKey, _ raw: RawPresetValue, label: String,
                                 directory: String?) throws -> PresetValue {
-        switch key {
-        case .style, .styleMap, .map, .content, .output, .frames, .weights:
-            let text = try scalar(raw, label, example: key == .output ? "out.png" : "monet.jpg")
+        let parameter = key.parameter
+        let example = parameter.example
+        switch parameter.kind {
+        case .file, .png, .folder:
+            let text = try scalar(raw, label, example: example)
             guard !text.isEmpty else { throw Problem(message: "\(label) is empty; give a file name") }
             return .path(PresetPaths.join(directory, text))
-        case .semanticExt:
-            let text = try scalar(raw, label, example: "_sem.png")
+        case .suffix:
+            let text = try scalar(raw, label, example: example)
             guard !text.isEmpty, !text.contains("/") else {
                 throw Problem(message: "\(label) '\(text)' must be a file name suffix like _sem.png")
             }
             return .text(text)
-        case .outputSize:
+        case .size:
             let parts: [String]
             switch raw {
             case .scalar(let s): parts = s.lowercased().split(separator: "x", omittingEmptySubsequences: false).map(String.init)
@@ -58,20 +60,20 @@ public enum PresetValueParser {
                 throw Problem(message: "\(label) '\(raw.text)' must be WxH, e.g. 512x384")
             }
             return .size(width: numbers[0], height: numbers[1])
-        case .noMaps, .allowUnmatched:
+        case .flag:
             let text = try scalar(raw, label, example: "true")
             switch text.lowercased() {
             case "true", "yes", "on": return .flag(true)
             case "false", "no", "off": return .flag(false)
             default: throw Problem(message: "\(label) '\(text)' must be true or false")
             }
-        case .scale, .contentWeight, .styleWeight, .semanticWeight, .smoothness, .variety:
-            let text = try scalar(raw, label, example: key == .scale ? "0.5" : "10")
+        case .number:
+            let text = try scalar(raw, label, example: example)
             guard let value = Float(text), value.isFinite else {
-                throw Problem(message: "\(label) '\(text)' is not a number; give e.g. \(key == .scale ? "0.5" : "10")")
+                throw Problem(message: "\(label) '\(text)' is not a number; give e.g. \(example)")
             }
             return .number(value)
-        case .iterations:
+        case .counts:
             let parts: [String]
             switch raw {
             case .scalar(let s): parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -82,23 +84,23 @@ public enum PresetValueParser {
                 throw Problem(message: "\(label) '\(parts.joined(separator: ","))' is not a whole number or one per phase; give e.g. 100 or 100,100,50")
             }
             return counts.count == 1 ? .integer(counts[0]!) : .counts(counts.map { $0! })
-        case .phases, .printEvery, .saveEvery:
-            let text = try scalar(raw, label, example: key == .phases ? "3" : "100")
+        case .integer:
+            let text = try scalar(raw, label, example: example)
             guard let value = Int(text) else {
-                throw Problem(message: "\(label) '\(text)' is not a whole number; give e.g. \(key == .phases ? "3" : "100")")
+                throw Problem(message: "\(label) '\(text)' is not a whole number; give e.g. \(example)")
             }
             return .integer(value)
-        case .randomSeed:
-            let text = try scalar(raw, label, example: "0")
+        case .unsigned:
+            let text = try scalar(raw, label, example: example)
             guard let value = UInt64(text) else {
                 throw Problem(message: "\(label) '\(text)' must be a whole number from 0 to \(UInt64.max)")
             }
             return .unsigned(value)
-        case .contentLayers, .styleLayers:
+        case .layers:
             let names: [String]
             switch raw {
-            case .scalar(let s): names = s.split(separator: ",").map(String.init)
-            case .list(let items): names = items.flatMap { $0.split(separator: ",").map(String.init) }
+            case .scalar(let s): names = s.split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" }).map(String.init)
+            case .list(let items): names = items.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" }).map(String.init) }
             }
             var layers: [VGGLayer] = []
             for name in names.map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
@@ -112,33 +114,20 @@ public enum PresetValueParser {
             let text = try scalar(raw, label, example: "noise")
             guard !text.isEmpty else { throw Problem(message: "\(label) is empty; give auto, noise, content or an image file") }
             return Preset.seedWords.contains(text) ? .text(text) : .path(PresetPaths.join(directory, text))
-        case .seedRange:
+        case .range(let bounds):
             let parts: [String]
             switch raw {
             case .scalar(let s): parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             case .list(let items): parts = items
             }
             let numbers = parts.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 2, numbers.count == 2, numbers[0] >= 0, numbers[1] <= 255, numbers[0] <= numbers[1] else {
-                throw Problem(message: "\(label) '\(raw.text.replacingOccurrences(of: ", ", with: ":"))' must be LO:HI within 0:255, e.g. 16:240")
+            guard parts.count == 2, numbers.count == 2, numbers[0] <= numbers[1] else {
+                throw Problem(message: "\(label) '\(raw.text.replacingOccurrences(of: ", ", with: ":"))' must be LO:HI within \(bounds.lowerBound.shortText):\(bounds.upperBound.shortText), e.g. \(example)")
             }
             return .range(numbers[0]...numbers[1])
-        case .pooling:
-            let text = try scalar(raw, label, example: "average")
-            guard Pooling2x2.Kind(rawValue: text) != nil else {
-                throw Problem(message: "\(label) '\(text)' must be average or max")
-            }
-            return .text(text)
-        case .mapEncoding:
-            let text = try scalar(raw, label, example: "classes")
-            guard RenderSettings.MapEncoding(rawValue: text) != nil else {
-                throw Problem(message: "\(label) '\(text)' must be classes or colours")
-            }
-            return .text(text)
-        case .matcher:
-            let text = try scalar(raw, label, example: MatcherKind.default.rawValue)
-            guard MatcherKind(rawValue: text) != nil else {
-                let names = MatcherKind.allCases.map(\.rawValue)
+        case .choice(let names):
+            let text = try scalar(raw, label, example: example)
+            guard names.contains(text) else {
                 let hint = closest(to: text, among: names).map { " (did you mean '\($0)'?)" } ?? ""
                 throw Problem(message: "\(label) '\(text)' must be one of \(names.joined(separator: ", "))\(hint)")
             }
@@ -148,39 +137,31 @@ public enum PresetValueParser {
 
     /// Why `value` is out of range for `key`, or nil when it is fine.
     public static func rangeProblem(_ key: PresetKey, _ value: PresetValue, label: String) -> String? {
-        if case .number(let v) = value, !v.isFinite {
-            return "\(label) \(v.shortText) must be a finite number, e.g. \(key == .scale ? "0.5" : "10")"
-        }
-        switch (key, value) {
-        case (.outputSize, .size(let w, let h)):
-            return (16...8192).contains(w) && (16...8192).contains(h) ? nil
-                : "\(label) \(w)x\(h) must have each side within 16...8192, e.g. 512x384"
-        case (.scale, .number(let v)):
-            return (0.05...4).contains(v) ? nil : "\(label) \(v.shortText) must be within 0.05...4"
-        case (.contentWeight, .number(let v)), (.styleWeight, .number(let v)),
-             (.semanticWeight, .number(let v)), (.smoothness, .number(let v)):
-            return v >= 0 ? nil : "\(label) \(v.shortText) must be at least 0"
-        case (.variety, .number(let v)):
-            return (0...1).contains(v) ? nil : "\(label) \(v.shortText) must be within 0...1 (0 = off)"
-        case (.iterations, .integer(let n)):
-            return (1...100_000).contains(n) ? nil : "\(label) \(n) must be within 1...100000"
-        case (.iterations, .counts(let counts)):
-            if counts.count > 6 { return "\(label) gives \(counts.count) numbers; give one, or one per phase (at most 6)" }
-            return counts.allSatisfy({ (1...100_000).contains($0) }) ? nil
-                : "\(label) \(counts.map(String.init).joined(separator: ",")): each must be within 1...100000"
-        case (.phases, .integer(let n)):
-            if n < 1 { return "\(label) \(n) must be at least 1" }
-            return n <= 6 ? nil : "\(label) \(n) is more than 6; each phase halves the size"
-        case (.printEvery, .integer(let n)):
-            return n >= 0 ? nil : "\(label) \(n) must be at least 0 (0 = only phases)"
-        case (.saveEvery, .integer(let n)):
-            return n >= 1 ? nil : "\(label) \(n) must be at least 1"
-        case (.styleLayers, .layers(let layers)):
-            return layers.isEmpty ? "\(label) is empty; give e.g. 3_1,4_1" : nil
-        case (.seedRange, .range(let r)):
-            return r.lowerBound >= 0 && r.upperBound <= 255 ? nil
-                : "\(label) '\(r.lowerBound.shortText):\(r.upperBound.shortText)' must be LO:HI within 0:255, e.g. 16:240"
-        case (.output, .path(let p)):
+        let parameter = key.parameter
+        switch (parameter.kind, value) {
+        case (.number(let lo, let hi), .number(let v)):
+            guard v.isFinite else { return "\(label) \(v.shortText) must be a finite number, e.g. \(parameter.example)" }
+            if let hi { return (lo...hi).contains(v) ? nil : "\(label) \(v.shortText) must be within \(lo.shortText)...\(hi.shortText)" }
+            return v >= lo ? nil : "\(label) \(v.shortText) must be at least \(lo.shortText)"
+        case (.integer(let lo, let hi), .integer(let n)):
+            if n < lo { return "\(label) \(n) must be at least \(lo)" }
+            if let hi, n > hi { return "\(label) \(n) is more than \(hi)" }
+            return nil
+        case (.size(let range), .size(let w, let h)):
+            return range.contains(w) && range.contains(h) ? nil
+                : "\(label) \(w)x\(h) must have each side within \(range.lowerBound)...\(range.upperBound), e.g. 512x384"
+        case (.counts(let range, _), .integer(let n)):
+            return range.contains(n) ? nil : "\(label) \(n) must be within \(range.lowerBound)...\(range.upperBound)"
+        case (.counts(let range, let perPhase), .counts(let counts)):
+            if counts.count > perPhase { return "\(label) gives \(counts.count) numbers; give one, or one per phase (at most \(perPhase))" }
+            return counts.allSatisfy(range.contains) ? nil
+                : "\(label) \(counts.map(String.init).joined(separator: ",")): each must be within \(range.lowerBound)...\(range.upperBound)"
+        case (.layers(let allowEmpty), .layers(let layers)):
+            return layers.isEmpty && !allowEmpty ? "\(label) is empty; give e.g. \(parameter.example)" : nil
+        case (.range(let bounds), .range(let r)):
+            return bounds.contains(r.lowerBound) && bounds.contains(r.upperBound) ? nil
+                : "\(label) '\(r.lowerBound.shortText):\(r.upperBound.shortText)' must be LO:HI within \(bounds.lowerBound.shortText):\(bounds.upperBound.shortText), e.g. \(parameter.example)"
+        case (.png, .path(let p)):
             return p.lowercased().hasSuffix(".png") ? nil : "\(label) '\(p)' must end in .png (doodle writes PNG)"
         default:
             return nil
@@ -202,7 +183,7 @@ public enum PresetValueParser {
     }
 
     /// `styleWeight`, `style_weight`, `Style Weight` -> `style-weight`.
-    static func fold(_ word: String) -> String {
+    public static func fold(_ word: String) -> String {
         var out = ""
         var previousLower = false
         for ch in word {
@@ -586,17 +567,7 @@ extension Preset {
     }
 
     /// A value as typed on the command line: `25`, `3_1,4_1`, `16:240`, `512x384`, a path.
-    public func flagText(_ key: PresetKey) -> String? {
-        guard let value = values[key] else { return nil }
-        switch value {
-        case .text(let t): return t
-        case .path(let p): return p
-        case .layers(let layers): return layers.map { "\($0.block)_\($0.indexInBlock)" }.joined(separator: ",")
-        case .range(let r): return "\(r.lowerBound.shortText):\(r.upperBound.shortText)"
-        case .counts(let counts): return counts.map(String.init).joined(separator: ",")
-        default: return Self.yamlText(value, relativeTo: nil)
-        }
-    }
+    public func flagText(_ key: PresetKey) -> String? { values[key]?.text }
 
     static func yamlText(_ value: PresetValue, relativeTo directory: String?) -> String {
         switch value {

@@ -46,6 +46,11 @@ public struct RenderInputs: Sendable {
 
     public var usesMaps: Bool { styleMap != nil && targetMap != nil }
 
+    /// Whether a map has its image's shape (aspect ratios within 3%).
+    public static func sameShape(_ a: Image, _ b: Image) -> Bool {
+        abs((Double(a.width) / Double(a.height)) / (Double(b.width) / Double(b.height)) - 1) < 0.03
+    }
+
     /// Size of the finished image.
     public var finalSize: (width: Int, height: Int) {
         if let outputSize { return outputSize }

@@ -146,15 +146,17 @@ public final class Synthesis {
         return (current ?? inputs.style, false)
     }
 
-    /// Changes the settings of a running render from any thread. The style and content
-    /// weights and the smoothness apply from the next evaluation; the semantic weight and
-    /// variety from the next phase (they shape the patch banks).
+    /// Changes the settings of a running render from any thread. Only the live parameters
+    /// take effect (`RenderParameter.liveness`): the loss weights and the smoothness from the
+    /// next evaluation; the semantic weight and variety from the next phase (they shape the
+    /// patch banks).
     public func adjust(_ change: (inout RenderSettings) -> Void) {
         pendingLock.lock()
         defer { pendingLock.unlock() }
-        var next = pendingSettings ?? settings
+        let current = pendingSettings ?? settings
+        var next = current
         change(&next)
-        pendingSettings = next
+        pendingSettings = RenderParameters.takingLiveValues(of: next, into: current)
     }
 
     private var hasPendingSettings: Bool {
@@ -173,15 +175,7 @@ public final class Synthesis {
     /// Applies settings changed by `adjust`, and says what changed.
     private func applyPendingSettings(to objective: Objective, iteration: Int, events: (SynthesisEvent) -> Void) {
         guard let next = takePendingSettings(), next != settings else { return }
-        var changes: [String] = []
-        func note(_ name: String, _ old: Float, _ new: Float) {
-            if old != new { changes.append("\(name) \(old.formatted) -> \(new.formatted)") }
-        }
-        note("style weight", settings.styleWeight, next.styleWeight)
-        note("content weight", settings.contentWeight, next.contentWeight)
-        note("smoothness", settings.smoothness, next.smoothness)
-        note("semantic weight (next phase)", settings.semanticWeight, next.semanticWeight)
-        note("variety (next phase)", settings.variety, next.variety)
+        let changes = RenderParameters.liveChanges(from: settings, to: next)
         settings = next
         objective.apply(settings)
         if !changes.isEmpty { events(.settingsChanged(changes.joined(separator: ", "), fromIteration: iteration + 1)) }
@@ -312,8 +306,7 @@ public final class Synthesis {
     }
 
     private static func checkAspect(_ map: Image, _ image: Image, _ mapName: String, _ imageName: String) throws {
-        let a = Double(map.width) / Double(map.height), b = Double(image.width) / Double(image.height)
-        guard abs(a / b - 1) < 0.03 else {
+        guard RenderInputs.sameShape(map, image) else {
             throw RenderError("'\(mapName)' is \(map.width)x\(map.height) but '\(imageName)' is \(image.width)x\(image.height): a map must have its image's shape; resize one of them")
         }
     }

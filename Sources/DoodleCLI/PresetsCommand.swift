@@ -20,7 +20,8 @@ struct PresetsCommand: ParsableCommand {
         if keys {
             let width = PresetKey.allCases.map(\.rawValue.count).max()! + 2
             for key in PresetKey.allCases {
-                print(key.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + "\(key.typeDescription). \(key.help)")
+                let parameter = key.parameter
+                print(key.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + "\(parameter.typeDescription). \(parameter.help)")
             }
             let extras = [("name", "text. A job's name (default: the output's file name)."),
                           ("description", "text. One line shown by `doodle presets`."),

@@ -21,9 +21,9 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "A built-in preset (\(Preset.builtinNames.joined(separator: ", "))) or a preset file (YAML); flags override it. See `doodle presets`.")
     var preset: String?
     @OptionGroup var flags: RenderFlags
-    @Option(help: "Print progress every N iterations (0 = only phases)\(byDefault(.printEvery))") var printEvery: Int?
-    @Option(help: "Folder for intermediate PNGs.") var frames: String?
-    @Option(help: "Write a frame every N iterations (with --frames)\(byDefault(.saveEvery))") var saveEvery: Int?
+    @Option(parsing: .unconditional, help: .parameter("print-every")) var printEvery: String?
+    @Option(help: .parameter("frames")) var frames: String?
+    @Option(parsing: .unconditional, help: .parameter("save-every")) var saveEvery: String?
     @Option(help: precisionHelp) var precision: PrecisionSetting = .auto
     func validate() throws {
         _ = try flagPreset()
@@ -31,11 +31,7 @@ struct RenderCommand: ParsableCommand {
 
     /// The values given on the command line (and only those), checked like a preset's.
     func flagPreset() throws -> Preset {
-        var p = PresetBuilder(preset: try flags.preset())
-        try p.put(.printEvery, printEvery.map(PresetValue.integer))
-        try p.put(.frames, frames)
-        try p.put(.saveEvery, saveEvery.map(PresetValue.integer))
-        return p.preset
+        try FlagValues.preset(of: self).merged(over: flags.preset())
     }
 
     func run() throws {
@@ -110,11 +106,6 @@ func stageLine(_ t: StageTiming, seconds: Double) -> String {
     return stages.map { name, value in
         String(format: "%@ %.1f s (%.0f%%)", name, value, 100 * value / max(seconds, 1e-9))
     }.joined(separator: ", ")
-}
-
-/// ` (default: 25).` from the built-in defaults, for help texts.
-func byDefault(_ key: PresetKey) -> String {
-    Preset.defaults.flagText(key).map { ". (default: \($0))" } ?? "."
 }
 
 /// Progress of a render as `doodle render` prints it: at the end of each phase, where its

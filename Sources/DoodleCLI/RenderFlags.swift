@@ -1,92 +1,85 @@
 import ArgumentParser
 import Doodle
-import Patches
 
-/// The render flags `doodle render` and `doodle tui` share. Every one is optional: only the
-/// flags given become preset values, laid over the preset (built-in defaults < preset < flags).
+/// The render flags `doodle render` and `doodle tui` share, one per parameter of the table
+/// (`RenderParameters`): a flag's property name is its key in camelCase, its help comes from
+/// the table, and its text goes through the preset parser, so a bad value gets the same
+/// message as in a preset file. Every one is optional: only the flags given become preset
+/// values, laid over the preset (built-in defaults < preset < flags).
 struct RenderFlags: ParsableArguments {
-    @Option(help: "The painting whose brushwork to use.") var style: String?
-    @Option(help: "The painting's semantic map (default: STYLE_sem.png when it exists).") var styleMap: String?
-    @Option(name: [.customLong("map"), .customLong("content-map")],
-            help: "The target semantic map: the doodle, or the content image's own map (default: CONTENT_sem.png or OUTPUT_sem.png when it exists).")
-    var map: String?
-    @Option(help: "A content image to keep the layout of.") var content: String?
-    @Option(help: "Where to write the PNG.") var output: String?
-    @Option(help: "Size of the result, WxH (default: the map's, the content's or the style's).") var outputSize: String?
-    @Option(parsing: .unconditional, help: "Multiplies the size of the result (the output size or the default size)\(byDefault(.scale))") var scale: Float?
-    @Option(help: "Suffix of map files looked for beside their images\(byDefault(.semanticExt))") var semanticExt: String?
+    @Option(help: .parameter("style")) var style: String?
+    @Option(help: .parameter("style-map")) var styleMap: String?
+    @Option(name: [.customLong("map"), .customLong("content-map")], help: .parameter("map")) var map: String?
+    @Option(help: .parameter("content")) var content: String?
+    @Option(help: .parameter("output")) var output: String?
+    @Option(help: .parameter("output-size")) var outputSize: String?
+    @Option(parsing: .unconditional, help: .parameter("scale")) var scale: String?
+    @Option(help: .parameter("semantic-ext")) var semanticExt: String?
     @Flag(inversion: .prefixedNo, help: "--no-maps: Ignore semantic maps, even when they exist. (--maps: use them although the preset says no-maps.)")
     var maps: Bool?
-    @Flag(help: "Continue when the doodle has classes the style map lacks.") var allowUnmatched = false
+    @Flag(help: .parameter("allow-unmatched")) var allowUnmatched = false
 
-    @Option(parsing: .unconditional, help: "Weight of the content loss\(byDefault(.contentWeight))") var contentWeight: Float?
-    @Option(help: "Layers for the content loss, e.g. 4_2\(byDefault(.contentLayers))") var contentLayers: String?
-    @Option(parsing: .unconditional, help: "Weight of the style loss\(byDefault(.styleWeight))") var styleWeight: Float?
-    @Option(help: "Layers for the style loss, e.g. 3_1,4_1\(byDefault(.styleLayers))") var styleLayers: String?
-    @Option(parsing: .unconditional, help: "Weight of the semantic map beside the features\(byDefault(.semanticWeight))") var semanticWeight: Float?
-    @Option(parsing: .unconditional, help: "Weight of the smoothness (total variation) term\(byDefault(.smoothness))") var smoothness: Float?
-    @Option(parsing: .unconditional, help: "Bias towards style patches used less, and against copying large pieces of the style, 0 to 1 (0 = off)\(byDefault(.variety))") var variety: Float?
-    @Option(parsing: .unconditional, help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)\(byDefault(.iterations))") var iterations: String?
-    @Option(parsing: .unconditional, help: "Resolutions, each twice the previous\(byDefault(.phases))") var phases: Int?
-    @Option(help: "First image: auto (the content when there is one, else noise), noise, content, or an image file\(byDefault(.seed))") var seed: String?
-    @Option(help: "Pixel range of the noise seed, LO:HI\(byDefault(.seedRange))") var seedRange: String?
-    @Option(parsing: .unconditional, help: "Random seed: the same inputs and seed give the same PNG\(byDefault(.randomSeed))") var randomSeed: UInt64?
-    @Option(help: "Pooling in VGG19: average or max\(byDefault(.pooling))") var pooling: String?
-    @Option(help: "Patch search: \(MatcherKind.allCases.map(\.rawValue).joined(separator: ", ")) (default \(MatcherKind.default.rawValue)).")
-    var matcher: String?
-    @Option(help: "How the map enters the network: classes (one channel each) or colours\(byDefault(.mapEncoding))") var mapEncoding: String?
-    @Option(help: "Weights file (default: `doodle weights path`).") var weights: String?
+    @Option(parsing: .unconditional, help: .parameter("content-weight")) var contentWeight: String?
+    @Option(parsing: .unconditional, help: .parameter("style-weight")) var styleWeight: String?
+    @Option(parsing: .unconditional, help: .parameter("semantic-weight")) var semanticWeight: String?
+    @Option(parsing: .unconditional, help: .parameter("smoothness")) var smoothness: String?
+    @Option(parsing: .unconditional, help: .parameter("variety")) var variety: String?
+    @Option(help: .parameter("style-layers")) var styleLayers: String?
+    @Option(help: .parameter("content-layers")) var contentLayers: String?
+    @Option(parsing: .unconditional, help: .parameter("phases")) var phases: String?
+    @Option(parsing: .unconditional, help: .parameter("iterations")) var iterations: String?
+    @Option(help: .parameter("seed")) var seed: String?
+    @Option(help: .parameter("seed-range")) var seedRange: String?
+    @Option(parsing: .unconditional, help: .parameter("random-seed")) var randomSeed: String?
+    @Option(help: .parameter("pooling")) var pooling: String?
+    @Option(help: .parameter("matcher")) var matcher: String?
+    @Option(help: .parameter("map-encoding")) var mapEncoding: String?
+    @Option(help: .parameter("weights")) var weights: String?
 
     /// The values given on the command line (and only those), checked like a preset's.
     func preset() throws -> Preset {
-        var p = PresetBuilder()
-        try p.put(.style, style)
-        try p.put(.styleMap, styleMap)
-        try p.put(.map, map)
-        try p.put(.content, content)
-        try p.put(.output, output)
-        try p.put(.outputSize, outputSize)
-        try p.put(.scale, scale.map(PresetValue.number))
-        try p.put(.semanticExt, semanticExt)
-        try p.put(.noMaps, maps.map { PresetValue.flag(!$0) })
-        try p.put(.allowUnmatched, allowUnmatched ? PresetValue.flag(true) : nil)
-        try p.put(.contentWeight, contentWeight.map(PresetValue.number))
-        try p.put(.contentLayers, contentLayers)
-        try p.put(.styleWeight, styleWeight.map(PresetValue.number))
-        try p.put(.styleLayers, styleLayers)
-        try p.put(.semanticWeight, semanticWeight.map(PresetValue.number))
-        try p.put(.smoothness, smoothness.map(PresetValue.number))
-        try p.put(.variety, variety.map(PresetValue.number))
-        try p.put(.iterations, iterations)
-        try p.put(.phases, phases.map(PresetValue.integer))
-        try p.put(.seed, seed)
-        try p.put(.seedRange, seedRange)
-        try p.put(.randomSeed, randomSeed.map(PresetValue.unsigned))
-        try p.put(.pooling, pooling)
-        try p.put(.matcher, matcher)
-        try p.put(.mapEncoding, mapEncoding)
-        try p.put(.weights, weights)
-        return p.preset
+        var p = try FlagValues.preset(of: self)
+        if let maps { p.set(.noMaps, .flag(!maps), from: .commandLine) }
+        if allowUnmatched { p.set(.allowUnmatched, .flag(true), from: .commandLine) }
+        return p
     }
 }
 
-/// Command-line values into a preset, each checked as a preset file's value is.
-struct PresetBuilder {
-    var preset = Preset()
-
-    mutating func put(_ key: PresetKey, _ text: String?) throws {
-        guard let text else { return }
-        do {
-            preset.set(key, try PresetValueParser.parse(key, .scalar(text), label: key.flag), from: .commandLine)
-        } catch {
-            throw ValidationError("\(error)")
+/// The text options of a set of flags, read by their property names.
+enum FlagValues {
+    /// Every `@Option var someKey: String?` of `flags` that was given and names a parameter,
+    /// parsed as preset key `some-key` (the `@Flag`s are each command's own).
+    static func preset(of flags: Any) throws -> Preset {
+        var preset = Preset()
+        for (key, option) in options(of: flags) {
+            guard let text = option.wrappedValue else { continue }
+            do {
+                preset.set(key, try PresetValueParser.parse(key, .scalar(text), label: key.flag), from: .commandLine)
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
+        return preset
     }
 
-    mutating func put(_ key: PresetKey, _ value: PresetValue?) throws {
-        guard let value else { return }
-        if let problem = PresetValueParser.rangeProblem(key, value, label: key.flag) { throw ValidationError(problem) }
-        preset.set(key, value, from: .commandLine)
+    /// The text options of `flags` that name a parameter (`--preset` does not).
+    static func options(of flags: Any) -> [(PresetKey, Option<String?>)] {
+        Mirror(reflecting: flags).children.compactMap { child in
+            guard let label = child.label, let option = child.value as? Option<String?>,
+                  let key = PresetKey(rawValue: PresetValueParser.fold(String(label.drop(while: { $0 == "_" })))) else { return nil }
+            return (key, option)
+        }
+    }
+}
+
+extension ArgumentHelp {
+    /// The table's help of `key`, with its default: "Weight of the style loss. (default: 25)".
+    static func parameter(_ key: PresetKey) -> ArgumentHelp {
+        let parameter = key.parameter
+        let help = parameter.help.hasSuffix(".") ? String(parameter.help.dropLast()) : parameter.help
+        let choices: String
+        if case .choice(let names) = parameter.kind { choices = ": " + names.joined(separator: ", ") } else { choices = "" }
+        return ArgumentHelp(help + choices + (parameter.defaultValue.map { ". (default: \($0.text))" } ?? "."))
     }
 }
 

@@ -42,11 +42,6 @@ struct TUICommand: ParsableCommand {
         // preset is one line naming file:line, before the screen opens.
         let base = try basePreset(preset)
         let resolved = flags.merged(over: base)
-        if let seed = resolved.randomSeed, seed > UInt64(Int.max) {
-            let source = resolved.sources[.randomSeed]
-            let label = source == .commandLine ? "--random-seed" : "random-seed"
-            throw UserError("\(source.map { "\($0): " } ?? "")\(label) \(seed): the studio takes at most \(Int.max)")
-        }
         var c = StudioConfiguration(preset: resolved, weightsPath: WeightStore().defaultWeightsPath)
         c.asciiOnly = ascii
         c.startPreset = preset

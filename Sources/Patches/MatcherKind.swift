@@ -16,7 +16,7 @@ public enum MatcherKind: String, CaseIterable, Sendable {
 
     /// A matcher for one style bank. It is kept for a whole phase, so it may carry state
     /// from one evaluation to the next.
-    public func make(style: PatchBank, variety: Float) -> PatchMatcher {
+    public func make(style: PatchBank, variety: Float = 0) -> PatchMatcher {
         switch self {
         case .exact: return ExactPatchMatcher(style: style, variety: variety)
         case .classes: return ClassRestrictedMatcher(style: style, variety: variety)

@@ -95,7 +95,7 @@ public protocol RenderRun: AnyObject {
     func pause()
     func resume()
     func stop()
-    /// New live settings (weights, smoothness, variety): `Synthesis.adjust`.
+    /// New settings; the live ones take effect (`Synthesis.adjust`).
     func adjust(_ settings: RenderSettings)
 }
 
@@ -212,13 +212,7 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
         latestSettings = settings
         let running = synthesis
         condition.unlock()
-        running?.adjust { s in
-            s.contentWeight = settings.contentWeight
-            s.styleWeight = settings.styleWeight
-            s.semanticWeight = settings.semanticWeight
-            s.smoothness = settings.smoothness
-            s.variety = settings.variety
-        }
+        running?.adjust { $0 = settings }
     }
 
     private func main() {

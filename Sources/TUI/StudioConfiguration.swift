@@ -1,32 +1,15 @@
 import Doodle
 import Foundation
 
-/// How the studio starts: the inputs and values given on the command line (and the preset).
+/// How the studio starts: a preset (the built-in defaults < `--preset` < the command line's
+/// flags) and how to show it.
 public struct StudioConfiguration: Sendable {
-    public var style: String?
-    public var styleMap: String?
-    public var targetMap: String?
-    public var content: String?
-    public var output = "doodle.png"
-    /// Suffix of maps looked for beside their images.
-    public var semanticSuffix = "_sem.png"
-    /// Do not look for maps beside the images (and ignore the maps given).
-    public var noMaps = false
-    /// The render settings; also the source of those the studio does not edit (seed range,
-    /// map encoding). The seed is `seed`.
-    public var settings = RenderSettings()
-    /// "auto", "noise", "content" or an image path.
-    public var seed = "auto"
-    public var outputSize: (width: Int, height: Int)?
-    /// Multiplies the output size (or the auto size).
-    public var scale: Float = 1
-    public var allowUnmatched = false
+    /// Every value, inputs included: the studio's state starts as this preset.
+    public var preset = Preset.defaults
     /// ASCII everywhere: thumbnails from a brightness ramp, ASCII frames and charts.
     public var asciiOnly = false
-    public var weightsPath: String
-    /// Preset keys the studio neither shows nor uses but keeps, so that a preset saved from
-    /// the studio still has them: print-every, frames, save-every, weights (when given).
-    public var keptValues = Preset()
+    /// The weights runs use when the preset names none.
+    public var defaultWeightsPath: String
     /// The preset the studio started from (`--preset`), for the log.
     public var startPreset: String?
     /// Lines for the log at start (warnings).
@@ -37,36 +20,28 @@ public struct StudioConfiguration: Sendable {
     public var startDirectory = FileManager.default.currentDirectoryPath
 
     public init(weightsPath: String) {
-        self.weightsPath = weightsPath
+        defaultWeightsPath = weightsPath
     }
 
-    /// Keys a preset may hold that the studio keeps without showing (see `keptValues`).
-    public static func isKeptKey(_ key: PresetKey) -> Bool {
-        [.printEvery, .frames, .saveEvery, .weights].contains(key)
-    }
-
-    /// The studio's start from a preset: the built-in defaults < `preset` (which may already
-    /// hold the command line's flags on top). Relative paths are as the preset has them
-    /// (resolved against its file's folder when it was read). `weightsPath` is used when the
-    /// preset names no weights.
+    /// The studio's start from a preset, laid over the built-in defaults. Relative paths are
+    /// as the preset has them (resolved against its file's folder when it was read).
     public init(preset: Preset, weightsPath: String) {
         self.init(weightsPath: weightsPath)
-        let p = preset.merged(over: .defaults)
-        style = p.style
-        styleMap = p.styleMap
-        targetMap = p.map
-        content = p.content
-        if let output = p.output { self.output = output }
-        semanticSuffix = p.semanticExt ?? "_sem.png"
-        noMaps = p.noMaps ?? false
-        allowUnmatched = p.allowUnmatched ?? false
-        outputSize = p.outputSize
-        scale = p.scale ?? 1
-        settings = p.renderSettings
-        seed = p.seed ?? "auto"
-        if let weights = p.weights { self.weightsPath = weights }
-        keptValues = preset.restricted(to: Self.isKeptKey)
-        keptValues.name = nil
-        keptValues.description = nil
+        self.preset = preset.merged(over: .defaults)
+        self.preset.name = nil
+        self.preset.description = nil
     }
+
+    // The values a caller most often sets, as the preset's.
+    public var style: String? { get { preset.style } set { preset.style = newValue } }
+    public var styleMap: String? { get { preset.styleMap } set { preset.styleMap = newValue } }
+    public var targetMap: String? { get { preset.map } set { preset.map = newValue } }
+    public var content: String? { get { preset.content } set { preset.content = newValue } }
+    public var output: String { get { preset.output ?? "doodle.png" } set { preset.output = newValue } }
+    public var outputSize: (width: Int, height: Int)? { get { preset.outputSize } set { preset.outputSize = newValue } }
+    public var scale: Float { get { preset.scale ?? 1 } set { preset.scale = newValue } }
+    public var allowUnmatched: Bool { get { preset.allowUnmatched ?? false } set { preset.allowUnmatched = newValue } }
+    /// The settings fields (the seed is the preset's `seed`).
+    public var settings: RenderSettings { get { preset.renderSettings } set { preset.setFields(of: newValue) } }
+    public var weightsPath: String { preset.weights ?? defaultWeightsPath }
 }

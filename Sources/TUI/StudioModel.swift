@@ -68,14 +68,11 @@ public final class StudioModel {
     public private(set) var presetPreview: (path: String, lines: [String], error: String?)?
 
     /// Do not look for maps beside the images (from the command line or a preset).
-    public private(set) var noMaps: Bool
+    public var noMaps: Bool { parameters.preset.noMaps ?? false }
     /// Suffix of maps looked for beside their images.
-    public private(set) var semanticSuffix: String
+    public var semanticSuffix: String { parameters.preset.semanticExt ?? "_sem.png" }
     /// The weights runs use (a preset may name others).
-    public private(set) var weightsPath: String
-    /// Preset keys kept without being shown (print-every, frames, save-every, weights), written
-    /// back when the settings are saved as a preset.
-    public private(set) var keptValues: Preset
+    public var weightsPath: String { parameters.preset.weights ?? configuration.defaultWeightsPath }
     /// The preset last loaded (built-in name or file), if any.
     public private(set) var presetName: String?
     /// The file name being typed after S (save as a preset), if any.
@@ -89,6 +86,7 @@ public final class StudioModel {
     /// What S offers when nothing was saved yet.
     public static let defaultPresetFile = "doodle-preset.yaml"
 
+    /// Every value but the inputs' images: the studio's state is this editor's preset.
     public private(set) var parameters: ParameterEditor
     /// The text being typed for the selected parameter, if any.
     public private(set) var editBuffer: String?
@@ -136,13 +134,7 @@ public final class StudioModel {
         let inputFolders = [configuration.style, configuration.content, configuration.targetMap, configuration.styleMap]
             .compactMap { $0 }.map { (FileBrowser.absolute($0) as NSString).deletingLastPathComponent }
         recent = RecentFolders(folders: inputFolders + [configuration.startDirectory], storePath: configuration.recentFoldersPath)
-        parameters = ParameterEditor(settings: configuration.settings, outputSize: configuration.outputSize,
-                                     output: configuration.output, seed: configuration.seed,
-                                     allowUnmatched: configuration.allowUnmatched, scale: configuration.scale)
-        noMaps = configuration.noMaps
-        semanticSuffix = configuration.semanticSuffix
-        weightsPath = configuration.weightsPath
-        keptValues = configuration.keptValues
+        parameters = ParameterEditor(preset: configuration.preset)
         for notice in configuration.notices { note(notice, .warning); setStatus(notice, .warning) }
         if let preset = configuration.startPreset {
             presetName = preset
@@ -526,21 +518,17 @@ public final class StudioModel {
         if hasTarget && !hasStyleMap && inputs[.styleMap]?.error == nil {
             problems.append("a target map needs a style map; choose one or clear the target map")
         }
-        if let map = inputs[.styleMap]?.image, let image = inputs[.style]?.image, !Self.sameShape(map, image) {
+        if let map = inputs[.styleMap]?.image, let image = inputs[.style]?.image, !RenderInputs.sameShape(map, image) {
             problems.append("the style map is \(map.width)x\(map.height) but the style image is \(image.width)x\(image.height); a map must have its image's shape")
         }
-        if let map = inputs[.targetMap]?.image, let image = inputs[.content]?.image, !Self.sameShape(map, image) {
+        if let map = inputs[.targetMap]?.image, let image = inputs[.content]?.image, !RenderInputs.sameShape(map, image) {
             problems.append("the target map is \(map.width)x\(map.height) but the content image is \(image.width)x\(image.height); a map must have its image's shape")
         }
         return problems
     }
 
-    static func sameShape(_ a: Image, _ b: Image) -> Bool {
-        abs((Double(a.width) / Double(a.height)) / (Double(b.width) / Double(b.height)) - 1) < 0.03
-    }
-
     private func besidePath(_ image: String) -> String {
-        ((image as NSString).deletingPathExtension) + semanticSuffix
+        ResolvedJob.besidePath(image, ext: semanticSuffix)
     }
 
     /// Relative to the working directory when inside it.
@@ -684,20 +672,15 @@ public final class StudioModel {
     /// Every parameter and input as shown, for saying what a preset changed.
     private func summaryValues() -> [(String, String)] {
         InputSlot.allCases.map { ($0.title, inputs[$0]?.path ?? "none") }
-            + parameters.parameters.map { ($0.label, ParameterEditor.text(of: $0.value)) }
+            + parameters.keys.map { ($0.parameter.label, parameters.display($0)) }
     }
 
     /// Takes every value of `p` (a complete preset: the studio's state with a preset over it).
     private func apply(_ p: Preset) {
-        noMaps = p.noMaps ?? false
-        semanticSuffix = p.semanticExt ?? "_sem.png"
-        keptValues = p.restricted(to: StudioConfiguration.isKeptKey)
-        keptValues.name = nil
-        keptValues.description = nil
-        if let weights = p.weights { weightsPath = weights }
         let selection = parameters.selection
-        parameters = ParameterEditor(settings: p.renderSettings, outputSize: p.outputSize, output: p.output ?? parameters.output,
-                                     seed: p.seed ?? "auto", allowUnmatched: p.allowUnmatched ?? false, scale: p.scale ?? 1)
+        var next = p
+        if next.output == nil { next.output = parameters.output }
+        parameters = ParameterEditor(preset: next)
         parameters.selection = selection
         setInputs(style: p.style, styleMap: p.styleMap, targetMap: p.map, content: p.content, output: parameters.output)
     }
@@ -711,17 +694,11 @@ public final class StudioModel {
     /// Otherwise (the base a loaded preset is laid over) found maps are left out, to be
     /// found again beside the preset's images.
     private func statePreset(forFile: Bool) -> Preset {
-        var p = keptValues
-        p.name = nil
-        p.description = nil
+        var p = parameters.preset
         p.style = inputs[.style]?.path
         p.content = inputs[.content]?.path
-        if let map = inputs[.styleMap], forFile || map.note == nil { p.styleMap = map.path }
-        if let map = inputs[.targetMap], forFile || map.note == nil { p.map = map.path }
-        p.output = parameters.output
-        p.outputSize = parameters.outputSize
-        p.scale = parameters.scale
-        p.semanticExt = semanticSuffix
+        p.styleMap = inputs[.styleMap].flatMap { forFile || $0.note == nil ? $0.path : nil }
+        p.map = inputs[.targetMap].flatMap { forFile || $0.note == nil ? $0.path : nil }
         if forFile {
             // The studio uses the maps in its slots, whatever no-maps says; render ignores
             // given maps under no-maps and looks for maps beside the images without it.
@@ -733,12 +710,7 @@ public final class StudioModel {
                     && FileManager.default.fileExists(atPath: besidePath(target))
             }
             p.noMaps = slotsEmpty && renderFindsMaps
-        } else {
-            p.noMaps = noMaps
         }
-        p.allowUnmatched = parameters.allowUnmatched
-        p.setRenderSettings(parameters.settings)
-        p.seed = parameters.seedChoice
         return p
     }
 
@@ -789,7 +761,7 @@ public final class StudioModel {
         taken.append((parameters.output, "the output"))
         let seed = parameters.seedChoice
         if !Preset.seedWords.contains(seed) { taken.append((seed, "the seed image")) }
-        if let clash = taken.first(where: { Self.sameFile($0.0, path) }) {
+        if let clash = taken.first(where: { isSameFile($0.0, path) }) {
             return refuse("'\(name)' is \(clash.1); choose another name (.yaml)")
         }
         guard FileBrowser.presetExtensions.contains((path as NSString).pathExtension.lowercased()) else {
@@ -899,14 +871,14 @@ public final class StudioModel {
     }
 
     /// Why `id` cannot change now, if it cannot.
-    private func lockedReason(_ id: ParameterID) -> String? {
+    private func lockedReason(_ id: PresetKey) -> String? {
         guard runState.isActive, parameters[id].liveness == .nextRun else { return nil }
-        return "\(parameters[id].label) cannot change during a run; stop it first (s). Live now: content, style and semantic weight, smoothness, variety, output"
+        return "\(parameters[id].label) cannot change during a run; stop it first (s). Live now: \(RenderParameters.liveDescription)"
     }
 
     /// Applies one edit: refused while a run is going for next-run parameters; live ones are
     /// passed to the running engine.
-    public func edit(_ id: ParameterID, _ change: (inout ParameterEditor) throws -> ParameterChange) {
+    public func edit(_ id: PresetKey, _ change: (inout ParameterEditor) throws -> ParameterChange) {
         revision += 1
         if let refusal = lockedReason(id) { setStatus(refusal, .error); return }
         do {
@@ -915,7 +887,7 @@ public final class StudioModel {
             parameters = editor
             guard result.old != result.new else { setStatus("\(result.label) unchanged (\(result.new))", .info); return }
             let p = parameters[id]
-            if runState.isActive, let run, p.liveness == .nextEvaluation || p.liveness == .nextPhase {
+            if runState.isActive, let run, p.liveness.isLive {
                 run.adjust(parameters.settings)
                 let when = p.liveness == .nextPhase ? "the next phase" : "the next evaluation"
                 note("\(result): asked; takes effect at \(when)", .info)
@@ -953,67 +925,22 @@ public final class StudioModel {
         revision += 1
         if runState.isActive { setStatus("a run is already going (s stops it, space pauses)", .error); return }
         if let problem = inputProblems.first { setStatus("cannot start: \(problem)", .error); switchPane(.inputs); return }
-        guard let style = inputs[.style]?.image else { return }
-        let settingsBase = parameters.settings
-        var settings = settingsBase
-        let seedChoice = parameters.seedChoice
-        if seedChoice == "content" && inputs[.content]?.image == nil {
-            setStatus("cannot start: seed 'content' needs a content image; choose one or set seed to noise", .error)
+        // The same resolution and checks as `doodle render` with this preset, on the images
+        // the slots hold.
+        let job: ResolvedJob
+        do {
+            job = try ResolvedJob(name: "studio", preset: statePreset(forFile: true), reading: { [inputs] path in
+                if let image = inputs.values.first(where: { $0.path == path })?.image { return image }
+                return try Image.read(from: path)
+            })
+            try job.checkReady(createOutputFolders: false)
+        } catch {
+            setStatus("cannot start: \(error)", .error)
             return
         }
-        if seedChoice == "auto" { settings.seed = inputs[.content]?.image != nil ? .content : .noise }
-        if !Preset.seedWords.contains(seedChoice) {
-            do { settings.seed = .image(try Image.read(from: seedChoice)) } catch {
-                setStatus("cannot start: seed: \(error)", .error)
-                return
-            }
-        }
-        let output = parameters.output
-        do { try ParameterEditor.checkOutputPath(output) } catch let r as ParameterRefusal {
-            setStatus("cannot start: \(r.reason)", .error)
-            return
-        } catch {}
-        let paths = InputSlot.allCases.compactMap { inputs[$0]?.path }
-        if let clash = paths.first(where: { Self.sameFile($0, output) }) {
-            setStatus("cannot start: the output '\(output)' is the input '\(clash)'; choose another output", .error)
-            return
-        }
-        if !legend.missing.isEmpty && !parameters.allowUnmatched {
-            let list = legend.missing.map { "\($0.hex) (\($0.name), \($0.percent))" }.joined(separator: ", ")
-            let one = legend.missing.count == 1
-            setStatus("cannot start: the target map has \(one ? "a class" : "classes") the style map lacks: \(list); paint \(one ? "it" : "them") in the style map, or set 'unmatched classes' to allow", .error)
-            return
-        }
-        var renderInputs = RenderInputs(style: style.rgb(), content: inputs[.content]?.image?.rgb())
-        renderInputs.names.style = inputs[.style]!.path
-        if let c = inputs[.content] { renderInputs.names.content = c.path }
-        if let a = inputs[.styleMap], let b = inputs[.targetMap], let ai = a.image, let bi = b.image {
-            renderInputs.styleMap = ai
-            renderInputs.targetMap = bi
-            renderInputs.names.styleMap = a.path
-            renderInputs.names.targetMap = b.path
-        }
-        if let size = parameters.outputSize {
-            renderInputs.outputSize = size
-        } else if renderInputs.mode == .texture {
-            renderInputs.outputSize = (style.width, style.height)
-        }
-        // As `doodle render` does: the scale multiplies the output size or the default one.
-        let scale = parameters.scale
-        if scale != 1 {
-            let (w0, h0) = renderInputs.finalSize
-            let scaled = (Int((Float(w0) * scale).rounded()), Int((Float(h0) * scale).rounded()))
-            guard min(scaled.0, scaled.1) >= 16 else {
-                setStatus("cannot start: scale \(parameters.display(.scale)) makes the result \(scaled.0)x\(scaled.1); it needs at least 16x16", .error)
-                return
-            }
-            renderInputs.outputSize = scaled
-        }
+        let renderInputs = job.inputs, settings = job.settings, output = job.output
         let (w, h) = renderInputs.finalSize
-        if let problem = Self.sizeProblem(inputs: renderInputs, settings: settings) {
-            setStatus("cannot start: \(problem)", .error)
-            return
-        }
+        let paths = job.inputPaths
 
         runNumber += 1
         let number = runNumber
@@ -1032,8 +959,8 @@ public final class StudioModel {
         note("run \(number): \(renderInputs.mode.rawValue), \(w)x\(h), \(settings.phases) phase\(settings.phases == 1 ? "" : "s") x \(settings.iterations) iterations -> \(output)", .info)
         setStatus("starting run \(number): space pauses, s stops, w writes the current image", .info)
         let inbox = self.inbox
-        let request = RunRequest(inputs: renderInputs, settings: settings, allowUnmatched: parameters.allowUnmatched,
-                                 weightsPath: weightsPath)
+        let request = RunRequest(inputs: renderInputs, settings: settings, allowUnmatched: job.allowUnmatched,
+                                 weightsPath: job.weights ?? configuration.defaultWeightsPath)
         let run = makeRun(request) { event in inbox.post(.runner(run: number, event)) }
         self.run = run
         switchPane(.run)
@@ -1077,10 +1004,10 @@ public final class StudioModel {
             return
         }
         let output = parameters.output
-        do { try ParameterEditor.checkOutputPath(output) } catch let r as ParameterRefusal {
-            setStatus("cannot write: \(r.reason)", .error)
+        do { try Image.checkWritable(output) } catch {
+            setStatus("cannot write: \(error)", .error)
             return
-        } catch {}
+        }
         let detail = lastReport.map { "phase \($0.phase.index + 1)/\($0.phase.count), iteration \($0.iteration)" } ?? "the last image"
         write(image, final: false, detail: detail)
     }
@@ -1097,26 +1024,6 @@ public final class StudioModel {
                 inbox.post(.written(path: path, final: final, detail: detail, error: "\(error)"))
             }
         }
-    }
-
-    /// Why the output is too small for the deepest layer, if it is.
-    static func sizeProblem(inputs: RenderInputs, settings: RenderSettings) -> String? {
-        let deepest = settings.deepestLayer(withContent: inputs.content != nil)
-        let minimum = deepest.stride * 3
-        let (w, h) = inputs.finalSize
-        if min(w, h) < minimum {
-            return "\(w)x\(h) is too small for \(deepest.name): the output needs at least \(minimum) pixels each way"
-        }
-        if min(inputs.style.width, inputs.style.height) < minimum {
-            return "the style image is too small for \(deepest.name): it needs at least \(minimum) pixels each way"
-        }
-        return nil
-    }
-
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        let ra = URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path
-        let rb = URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path
-        return ra == rb
     }
 
     // MARK: - Log and status

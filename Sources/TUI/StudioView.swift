@@ -423,7 +423,7 @@ public final class StudioView {
         if p.liveness == .nextPhase { help += " Changes during a run apply from the next phase." }
         let lines = TextWidth.wrap(help, width: r.width - 2)
         for (i, line) in lines.prefix(2).enumerated() { canvas.put(line, x: r.x + 1, y: y + i) }
-        let meta = "flag \(p.flag) · default \(ParameterEditor.text(of: p.defaultValue))"
+        let meta = "flag \(p.flag) · default \(p.defaultValue?.text ?? (p.id == .outputSize ? "auto" : "none"))"
         canvas.put(TextWidth.truncate(meta, to: r.width - 2, ellipsis: canvas.ellipsis), x: r.x + 1, y: y + 2, style: Theme.muted)
     }
 

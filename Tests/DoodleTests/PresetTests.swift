@@ -40,7 +40,7 @@ final class PresetTests: XCTestCase {
 
     func testEveryBuiltinPresetParsesAndValidates() throws {
         XCTAssertEqual(Preset.builtinNames, ["quick", "default", "fine", "texture", "portrait"])
-        let renderKeys = PresetKey.allCases.filter { !$0.isPath && $0 != .outputSize }
+        let renderKeys = RenderParameters.all.filter { $0.defaultValue != nil }.map(\.key)
         for name in Preset.builtinNames {
             let preset = try XCTUnwrap(Preset.builtin(named: name), name)
             XCTAssertEqual(preset.name, name)

@@ -17,11 +17,18 @@ final class ParameterEditorTests: XCTestCase {
         }
     }
 
-    func testListHasEveryParameterOfTheIssue() {
-        let labels = ParameterEditor().parameters.map(\.label)
-        for label in ["content weight", "style weight", "semantic weight", "smoothness", "variety", "style layers",
-                      "content layers", "phases", "iterations", "output size", "seed", "matcher", "output"] {
-            XCTAssertTrue(labels.contains(label), label)
+    /// The list is the table's render parameters, then the output's keys, with the table's
+    /// labels, help, defaults and liveness.
+    func testListComesFromTheTable() {
+        let e = ParameterEditor()
+        let render = RenderParameters.all.filter { $0.group == .render }.map(\.key)
+        XCTAssertEqual(e.keys, render + [.outputSize, .scale, .output, .allowUnmatched])
+        XCTAssertEqual(e.parameters.first?.label, "content weight")
+        XCTAssertTrue(e.keys.contains(.seedRange) && e.keys.contains(.mapEncoding), "every render parameter is listed")
+        for p in e.parameters {
+            XCTAssertEqual(p.help, p.id.parameter.help)
+            XCTAssertEqual(p.flag, "--" + p.id.rawValue)
+            if let d = p.defaultValue { XCTAssertEqual(p.value, d, "\(p.id) starts at its default") }
         }
     }
 
@@ -44,15 +51,28 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertEqual(e.display(.smoothness), "0.3")
         try e.step(.smoothness, by: 1, big: true)
         XCTAssertEqual(e.display(.smoothness), "1.3")
+        // Choices and flags cycle.
+        try e.step(.mapEncoding, by: 1)
+        XCTAssertEqual(e.settings.mapEncoding, .colours)
+        try e.step(.allowUnmatched, by: 1)
+        XCTAssertTrue(e.allowUnmatched)
+        try e.step(.seed, by: 1)
+        XCTAssertEqual(e.seedChoice, "noise")
+        XCTAssertTrue(refusal { try e.step(.seedRange, by: 1) }.contains("type it"))
     }
 
-    func testBoundsClampAndRefuseAtTheEnd() throws {
+    /// The studio takes what `doodle render` takes: no bound of its own (the README shows
+    /// --smoothness 1000), and the table's bounds where it has them.
+    func testBoundsAreTheTables() throws {
         var e = ParameterEditor()
-        try e.set(.styleWeight, typed: "995")
+        try e.set(.smoothness, typed: "1000")
+        try e.set(.styleWeight, typed: "5000")
         try e.step(.styleWeight, by: 1, big: true)
-        XCTAssertEqual(e.value(.styleWeight), .number(1000), "a big step stops at the bound")
-        XCTAssertTrue(refusal { try e.step(.styleWeight, by: 1) }.contains("already at its maximum, 1000"))
-        XCTAssertEqual(e.value(.styleWeight), .number(1000))
+        XCTAssertEqual(e.value(.styleWeight), .number(5010))
+        try e.set(.variety, typed: "0.95")
+        try e.step(.variety, by: 1, big: true)
+        XCTAssertEqual(e.value(.variety), .number(1), "a big step stops at the bound")
+        XCTAssertTrue(refusal { try e.step(.variety, by: 1) }.contains("already at its maximum, 1"))
         try e.set(.variety, typed: "0")
         XCTAssertTrue(refusal { try e.step(.variety, by: -1) }.contains("already at its minimum, 0"))
         try e.set(.phases, typed: "6")
@@ -62,62 +82,62 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertEqual(e.value(.iterations), .counts([1, 10]))
         try e.step(.iterations, by: -1)
         XCTAssertTrue(refusal { try e.step(.iterations, by: -1) }.contains("already at its minimum, 1,1"))
+        try e.set(.randomSeed, typed: "18446744073709551615")
+        XCTAssertEqual(e.settings.randomSeed, .max, "the whole range doodle render takes")
+        XCTAssertTrue(refusal { try e.step(.randomSeed, by: 1) }.contains("maximum"))
     }
 
-    func testTypedValuesAcceptedOrRefusedWithAReason() throws {
+    /// A typed value goes through the preset parser: the same rule and message as a flag.
+    func testTypedValuesAreParsedAsFlagsAre() throws {
         var e = ParameterEditor()
         try e.set(.styleWeight, typed: " 30 ")
         XCTAssertEqual(e.value(.styleWeight), .number(30))
         try e.set(.contentWeight, typed: "1e1")
         XCTAssertEqual(e.value(.contentWeight), .number(10))
-        XCTAssertEqual(refusal { try e.set(.styleWeight, typed: "abc") }, "style weight must be a number, e.g. 25 (got 'abc')")
-        XCTAssertEqual(refusal { try e.set(.styleWeight, typed: "-1") }, "style weight must be between 0 and 1000 (got -1)")
-        XCTAssertTrue(refusal { try e.set(.smoothness, typed: "nan") }.contains("must be a number"))
+        for (key, text) in [(PresetKey.styleWeight, "abc"), (.styleWeight, "-1"), (.smoothness, "nan"), (.iterations, "2.5"),
+                            (.iterations, "100,0"), (.randomSeed, "-3"), (.pooling, "median"), (.variety, "2"),
+                            (.styleLayers, "3_1,9_9"), (.styleLayers, " "), (.outputSize, "10x10"), (.outputSize, "big"),
+                            (.output, "out.jpg"), (.seedRange, "300:1")] {
+            let flagMessage: String
+            do {
+                _ = try PresetValueParser.parse(key, .scalar(text.trimmingCharacters(in: .whitespaces)), label: key.parameter.label)
+                XCTFail("\(key) \(text) should be refused"); continue
+            } catch { flagMessage = "\(error)" }
+            XCTAssertEqual(refusal { try e.set(key, typed: text) }, flagMessage)
+        }
         XCTAssertEqual(e.value(.styleWeight), .number(30), "a refused value leaves the old one")
-        XCTAssertEqual(refusal { try e.set(.iterations, typed: "2.5") },
-                       "iterations must be whole numbers 1 … 100000, one or one per phase like 100,100,50 (got '2.5')")
-        XCTAssertTrue(refusal { try e.set(.iterations, typed: "100,0") }.contains("(got '100,0')"))
         try e.set(.iterations, typed: "250")
-        XCTAssertEqual(e.value(.iterations), .counts([250]))
+        XCTAssertEqual(e.value(.iterations), .integer(250))
         try e.set(.iterations, typed: "200, 100,50")
         XCTAssertEqual(e.value(.iterations), .counts([200, 100, 50]))
-        XCTAssertTrue(refusal { try e.set(.randomSeed, typed: "-3") }.contains("at least 0"))
-        // Choices.
-        try e.set(.unmatched, typed: "ALLOW")
-        XCTAssertTrue(e.allowUnmatched)
-        XCTAssertTrue(refusal { try e.set(.pooling, typed: "median") }.contains("one of: average, max"))
-        XCTAssertTrue(refusal { try e.set(.seed, typed: "nowhere.png") }.contains("no such file"))
-        try e.set(.seed, typed: "content")
-        XCTAssertEqual(e.seedChoice, "content")
-        // Output path.
-        XCTAssertTrue(refusal { try e.set(.output, typed: "out.jpg") }.contains("must end in .png"))
-        XCTAssertTrue(refusal { try e.set(.output, typed: "/no/such/dir/out.png") }.contains("does not exist"))
-        XCTAssertTrue(refusal { try e.set(.output, typed: "") }.contains("file name"))
-        XCTAssertTrue(refusal { try e.step(.output, by: 1) }.contains("Enter"))
-        try e.set(.output, typed: "out.png")
-        XCTAssertEqual(e.output, "out.png")
-    }
-
-    func testLayerListParsing() throws {
-        XCTAssertEqual(try ParameterEditor.parseLayers("3_1, conv4_1 relu5_1;3_1").map(\.name), ["conv3_1", "conv4_1", "conv5_1"])
-        XCTAssertEqual(try ParameterEditor.parseLayers("").count, 0)
-        XCTAssertEqual(refusal { try ParameterEditor.parseLayers("3_1,9_9") },
-                       "'9_9' is not a VGG19 layer; use names like 3_1,4_1 (conv1_1 … conv5_4)")
-        XCTAssertTrue(refusal { try ParameterEditor.parseLayers("conv3_5") }.contains("'conv3_5'"))
-        var e = ParameterEditor()
         try e.set(.styleLayers, typed: "2_1,3_1")
         XCTAssertEqual(e.display(.styleLayers), "2_1,3_1")
         XCTAssertEqual(e.settings.styleLayers.map(\.name), ["conv2_1", "conv3_1"])
-        XCTAssertEqual(refusal { try e.set(.styleLayers, typed: " ") }, "style layers needs at least one layer, e.g. 3_1,4_1")
-        // Stepping walks the presets and comes back round.
+        try e.set(.contentLayers, typed: "")
+        XCTAssertEqual(e.settings.contentLayers, [], "content layers may be empty, as in a preset")
+        try e.set(.allowUnmatched, typed: "yes")
+        XCTAssertTrue(e.allowUnmatched)
+        XCTAssertTrue(refusal { try e.set(.seed, typed: "nowhere.png") }.contains("no such file"))
+        try e.set(.seed, typed: "content")
+        XCTAssertEqual(e.seedChoice, "content")
+        XCTAssertTrue(refusal { try e.set(.output, typed: "/no/such/dir/out.png") }.contains("does not exist"))
+        XCTAssertTrue(refusal { try e.set(.output, typed: "") }.contains("empty"))
+        XCTAssertTrue(refusal { try e.step(.output, by: 1) }.contains("Enter"))
+        let scratch = NSTemporaryDirectory() + "parameter-editor-\(getpid()).png"
+        try e.set(.output, typed: scratch)
+        XCTAssertEqual(e.output, scratch)
+    }
+
+    func testLayerPresetsWalkAndComeBackRound() throws {
         var f = ParameterEditor()
+        let presets = try XCTUnwrap(ParameterEditor.layerPresets[.styleLayers])
         let start = f.display(.styleLayers)
         var seen = [start]
-        for _ in 0..<(ParameterEditor.styleLayerPresets.count - 1) {
+        for _ in 0..<(presets.count - 1) {
             try f.step(.styleLayers, by: 1)
             seen.append(f.display(.styleLayers))
         }
-        XCTAssertEqual(Set(seen).count, ParameterEditor.styleLayerPresets.count)
+        XCTAssertEqual(Set(seen).count, presets.count)
         try f.step(.styleLayers, by: 1)
         XCTAssertEqual(f.display(.styleLayers), start)
         try f.step(.styleLayers, by: -1)
@@ -140,16 +160,16 @@ final class ParameterEditorTests: XCTestCase {
         try e.step(.outputSize, by: -1, big: true)
         XCTAssertEqual(e.value(.outputSize), .size(width: 21, height: 16), "halving stops at 16 on the short side")
         XCTAssertTrue(refusal { try e.step(.outputSize, by: -1, big: true) }.contains("smallest"))
-        XCTAssertTrue(refusal { try e.set(.outputSize, typed: "10x10") }.contains("16 … 8192"))
-        XCTAssertTrue(refusal { try e.set(.outputSize, typed: "big") }.contains("WxH like 512x384"))
         try e.set(.outputSize, typed: "auto")
         XCTAssertNil(e.outputSize)
     }
 
     func testSettingsResetAndSelection() throws {
-        var s = RenderSettings()
-        s.iterations = 7
-        var e = ParameterEditor(settings: s, outputSize: (64, 48), output: "x.png")
+        var p = Preset()
+        p[.iterations] = .integer(7)
+        p.outputSize = (64, 48)
+        p.output = "x.png"
+        var e = ParameterEditor(preset: p)
         XCTAssertEqual(e.settings.iterations, 7)
         XCTAssertEqual(e.outputSize?.height, 48)
         try e.set(.styleWeight, typed: "40")
@@ -163,7 +183,7 @@ final class ParameterEditorTests: XCTestCase {
         e.moveSelection(by: -5)
         XCTAssertEqual(e.selection, 0)
         e.moveSelection(by: 1000)
-        XCTAssertEqual(e.selected.id, ParameterID.allCases.last)
+        XCTAssertEqual(e.selected.id, e.keys.last)
         e.select(.iterations)
         XCTAssertEqual(e.selected.label, "iterations")
         XCTAssertEqual(e[.styleWeight].liveness, .nextEvaluation)

@@ -170,7 +170,7 @@ final class StudioModelTests: XCTestCase {
         model.parametersSelect(.iterations)
         model.handle(.right)
         XCTAssertTrue(model.status?.text.hasPrefix("iterations cannot change during a run") == true)
-        XCTAssertEqual(model.parameters.value(.iterations), .counts([5]))
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(5))
         model.handle(.enter)
         XCTAssertNil(model.editBuffer, "no typing into a locked parameter")
         // The inputs are fixed too.
@@ -335,7 +335,7 @@ final class StudioModelTests: XCTestCase {
 
 extension StudioModel {
     /// Test helper: selects a parameter by moving the selection.
-    func parametersSelect(_ id: ParameterID) {
+    func parametersSelect(_ id: PresetKey) {
         while parameters.selected.id != id {
             handle(parameters.parameters.firstIndex { $0.id == id }! > parameters.selection ? .down : .up)
         }

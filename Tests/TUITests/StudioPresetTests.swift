@@ -86,12 +86,12 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.inputs[.targetMap]?.path, scratch + "/art/doodle_sem.png")
         XCTAssertEqual(model.parameters.output, scratch + "/art/out.png")
         XCTAssertEqual(model.parameters.value(.styleWeight), .number(50), "a flag beats the preset")
-        XCTAssertEqual(model.parameters.value(.iterations), .counts([7]), "a flag beats the default")
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(7), "a flag beats the default")
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "the preset beats the default")
         XCTAssertEqual(model.parameters.value(.contentWeight), .number(10), "the default where neither says")
         XCTAssertEqual(model.parameters.scale, 0.5)
         XCTAssertEqual(model.parameters.settings.variety, 0.3)
-        XCTAssertEqual(model.keptValues.frames, scratch + "/art/frames")
+        XCTAssertEqual(model.parameters.preset.frames, scratch + "/art/frames", "a key the studio does not list is kept")
         XCTAssertEqual(model.sizeDescription, "auto (96x64) x 0.5 = 48x32")
         XCTAssertTrue(model.log.contains { $0.text.hasPrefix("settings from preset \(file)") })
 
@@ -113,11 +113,11 @@ final class StudioPresetTests: XCTestCase {
         let model = makeModel(StudioConfiguration(preset: Preset.builtin(named: "quick")!, weightsPath: "/nonexistent/w.pth"))
         XCTAssertEqual(model.parameters.scale, 0.5)
         XCTAssertEqual(model.parameters.value(.phases), .integer(2))
-        XCTAssertEqual(model.parameters.value(.iterations), .counts([30]))
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(30))
         XCTAssertEqual(model.parameters.value(.styleWeight), .number(25))
         XCTAssertEqual(model.parameters.output, "doodle.png", "the studio's default output when the preset has none")
         XCTAssertNil(model.inputs[.style])
-        XCTAssertTrue(model.keptValues.isEmpty, "the defaults' print-every and save-every are not kept")
+        XCTAssertNil(model.parameters.preset.frames)
     }
 
     /// l: the chooser lists the built-in presets first, then folders and .yaml files only;
@@ -164,7 +164,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.inputs[.styleMap]?.path, scratch + "/art/other_sem.png", "the new style's map, not the old one's")
         XCTAssertEqual(model.inputs[.styleMap]?.note, "found beside other.png")
         XCTAssertEqual(model.inputs[.targetMap]?.path, scratch + "/art/doodle_sem.png")
-        XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
         XCTAssertEqual(model.parameters.scale, 0.5, "from the preset it names")
 
         let bad = try write("phases: 2\nstyle-weight: heavy\n", to: "presets/bad.yaml")
@@ -172,7 +172,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.status?.tone, .error)
         XCTAssertEqual(model.status?.text, "\(bad):2: style-weight 'heavy' is not a number; give e.g. 10")
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "nothing changed (quick's 2 phases)")
-        XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
         XCTAssertFalse(model.loadPreset(Self.packageRoot + "/samples/gallery.yaml"))
         XCTAssertTrue(model.status?.text.contains("this is a job file with 5 jobs, not a preset") == true, model.status?.text ?? "")
 
@@ -182,7 +182,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertNil(model.browser)
         XCTAssertTrue(model.status?.text.hasPrefix("presets load between runs: a run is going; stop it first (s)") == true)
         XCTAssertFalse(model.loadPreset("fine"))
-        XCTAssertEqual(model.parameters.value(.iterations), .counts([12]))
+        XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
     }
 
     /// S saves a preset that loads back to the same settings and inputs, and that
@@ -202,7 +202,7 @@ final class StudioPresetTests: XCTestCase {
         c.outputSize = (80, 56)
         c.scale = 1.5
         c.allowUnmatched = true
-        c.keptValues.frames = scratch + "/frames"
+        c.preset.frames = scratch + "/frames"
         let model = makeModel(c)
         model.edit(.styleWeight) { try $0.set(.styleWeight, typed: "33.5") }
         model.edit(.smoothness) { try $0.set(.smoothness, typed: "0.3") }
@@ -295,7 +295,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.confirmingOverwrite, existing)
         model.handle(.char("y"))
         XCTAssertNil(model.confirmingOverwrite)
-        XCTAssertEqual(try Preset.load(path: existing).phases, 1)
+        XCTAssertEqual(try Preset.load(path: existing).renderSettings.phases, 1)
         XCTAssertEqual(model.lastSavedPreset, existing)
         model.handle(.char("S"))
         XCTAssertEqual(model.savePrompt, existing, "S offers the last file saved")

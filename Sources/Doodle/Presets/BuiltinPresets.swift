@@ -1,7 +1,5 @@
-import Patches
-
 // The built-in presets, as YAML. Each holds only what it changes: `default` holds every
-// built-in default (those of `doodle render`), the others are layered over it.
+// built-in default (`RenderParameters`), the others are layered over it.
 
 extension Preset {
     static let builtinSources: [(name: String, yaml: String)] = [
@@ -11,30 +9,8 @@ extension Preset {
             phases: 2
             iterations: 30
             """),
-        ("default", """
-            description: the defaults of doodle render - full size, 3 phases x 100, 100 and 50 iterations
-            scale: 1
-            semantic-ext: _sem.png
-            no-maps: false
-            allow-unmatched: false
-            content-weight: 10
-            content-layers: [4_2]
-            style-weight: 25
-            style-layers: [3_1, 4_1]
-            semantic-weight: 10
-            smoothness: 1
-            variety: 0
-            iterations: [100, 100, 50]
-            phases: 3
-            seed: auto
-            seed-range: "16:240"
-            random-seed: 0
-            pooling: average
-            matcher: \(MatcherKind.default.rawValue)
-            map-encoding: classes
-            print-every: 10
-            save-every: 10
-            """),
+        ("default", "description: the defaults of doodle render - full size, 3 phases x 100, 100 and 50 iterations\n"
+            + RenderParameters.defaults.yaml()),
         ("fine", """
             description: a finer result - 1.5x size, 4 phases x 200 iterations (slow)
             scale: 1.5
