@@ -69,9 +69,10 @@ public enum PresetValueParser {
             }
         case .number:
             let text = try scalar(raw, label, example: example)
-            guard let value = Float(text), value.isFinite else {
+            guard let value = Float(text) else {
                 throw Problem(message: "\(label) '\(text)' is not a number; give e.g. \(example)")
             }
+            guard value.isFinite else { throw Problem(message: "\(label) \(text) must be a finite number, e.g. \(example)") }
             return .number(value)
         case .counts:
             let parts: [String]

@@ -302,7 +302,7 @@ public enum RenderParameters {
 
     /// "content weight, style weight, ... (next phase), output": what may change during a run.
     public static var liveDescription: String {
-        all.filter { $0.liveness != .nextRun }.map(\.label).joined(separator: ", ")
+        (all.filter(\.liveness.isLive) + all.filter { $0.liveness == .immediate }).map(\.label).joined(separator: ", ")
     }
 
     /// One line per result-affecting settings field, exact (floats by their bits), for the

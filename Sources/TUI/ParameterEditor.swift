@@ -114,8 +114,7 @@ public struct ParameterEditor: Sendable {
         default:
             guard case .number(let v)? = id.parameter.defaultValue, v > 0 else { return (0.1, 1) }
             let step = max(pow(10, floor(log10(Double(v)))) / 10, 0.001)
-            let whole = step < 1 && v >= 1 ? 1.0 : step
-            return (whole, whole * 10)
+            return (step, step * 10)
         }
     }
 

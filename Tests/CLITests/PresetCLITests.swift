@@ -67,6 +67,36 @@ final class PresetCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("o.png")))
     }
 
+    /// Every parameter of the table is a flag of `doodle render` (and `doodle tui`), with the
+    /// table's help; a bad value gets the same message on the command line as in a preset file.
+    func testEveryParameterIsAFlagAndBadValuesReadTheSame() throws {
+        for command in ["render", "tui"] {
+            let help = try doodle([command, "--help"]).stdout
+            let keys = RenderParameters.all.map(\.key).filter {
+                command == "render" || ![.printEvery, .frames, .saveEvery].contains($0)
+            }
+            for key in keys {
+                XCTAssertTrue(key == .noMaps ? help.contains("--maps/--no-maps") : help.contains(key.flag + " ") || help.contains(key.flag + ","),
+                              "\(command) lacks \(key.flag)")
+            }
+            XCTAssertTrue(help.contains("Nearest-neighbour patch search"), "help from the table")
+        }
+        try writeImages()
+        for (key, bad) in [("variety", "2"), ("style-weight", "heavy"), ("iterations", "0"), ("style-layers", "9_9"),
+                           ("seed-range", "1:300"), ("matcher", "exat"), ("random-seed", "-1"), ("phases", "7")] {
+            try write("style: art/style.png\nmap: art/doodle_sem.png\noutput: out.png\n\(key): \"\(bad)\"\n", to: "bad.yaml")
+            let file = try doodle(["render", "--preset", "bad.yaml"])
+            let flag = try doodle(["render", "--style", "art/style.png", "--map", "art/doodle_sem.png", "--output", "out.png", "--\(key)", bad])
+            XCTAssertEqual(file.status, 2)
+            XCTAssertEqual(flag.status, 2)
+            let fromFile = file.stderr.components(separatedBy: "bad.yaml:4: \(key)").last ?? ""
+            let fromFlag = flag.stderr.components(separatedBy: "--\(key)").last ?? ""
+            XCTAssertFalse(fromFile.isEmpty || fromFile == file.stderr, file.stderr)
+            XCTAssertEqual(fromFile, fromFlag, "\(key) \(bad): \(file.stderr) vs \(flag.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.png")))
+    }
+
     func testPresetsListsEveryBuiltinOnOneLine() throws {
         let run = try doodle(["presets"])
         XCTAssertEqual(run.status, 0, run.stderr)

@@ -341,7 +341,7 @@ final class PresetTests: XCTestCase {
         XCTAssertTrue(byLine[2]!.contains("more than 6"))
         XCTAssertTrue(byLine[3]!.contains("LO:HI"))
         XCTAssertTrue(byLine[4]!.contains("'9_9' is not a VGG19 layer"))
-        XCTAssertTrue(byLine[5]!.contains("average or max"))
+        XCTAssertTrue(byLine[5]!.contains("one of average, max"))
         XCTAssertTrue(byLine[6]!.contains("did you mean 'exact'?"))
         XCTAssertTrue(byLine[7]!.contains("16...8192"))
         XCTAssertTrue(byLine[8]!.contains("true or false"))

@@ -309,7 +309,7 @@ final class StudioEndToEndTests: XCTestCase {
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 2)
-        XCTAssertEqual(message, "doodle: \(bad):2: style-weight 'heavy' is not a number; give e.g. 10\n")
+        XCTAssertEqual(message, "doodle: \(bad):2: style-weight 'heavy' is not a number; give e.g. 25\n")
     }
 
     /// SIGTERM (like a crash signal) still gives the terminal back.

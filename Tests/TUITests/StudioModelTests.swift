@@ -90,7 +90,9 @@ final class StudioModelTests: XCTestCase {
         XCTAssertEqual(model.legend.missing.first?.percent, "50.0%")
         model.startRun()
         XCTAssertEqual(model.runState, .idle)
-        XCTAssertTrue(model.status?.text.contains("the target map has a class the style map lacks: #ffff00") == true, model.status?.text ?? "")
+        let status = model.status?.text ?? ""
+        XCTAssertTrue(status.hasPrefix("cannot start: ") && status.contains("class #ffff00 (yellow, 50.0% of the map")
+                      && status.contains("--allow-unmatched"), "doodle render's message: \(status)")
         let screen = StudioView(unicode: true, thumbnailMode: .halfBlock).render(model, width: 100, height: 30).text
         XCTAssertTrue(screen.contains("! the target map has a class the style map lacks: #ffff00"), screen)
         XCTAssertTrue(screen.contains("50.0% ✗"), screen)
@@ -239,7 +241,7 @@ final class StudioModelTests: XCTestCase {
         let (model, _) = makeModel { $0.output = Self.packageRoot + "/samples/coast_sem.png" }
         model.startRun()
         XCTAssertEqual(model.runState, .idle)
-        XCTAssertTrue(model.status?.text.contains("is the input") == true, model.status?.text ?? "")
+        XCTAssertTrue(model.status?.text.contains("it is one of the inputs") == true, model.status?.text ?? "")
         let (tiny, _) = makeModel { $0.outputSize = (16, 16) }
         tiny.startRun()
         XCTAssertTrue(tiny.status?.text.contains("too small for conv4_1") == true, tiny.status?.text ?? "")
@@ -291,7 +293,7 @@ final class StudioModelTests: XCTestCase {
         for c in "abc" { model.handle(.char(c)) }
         model.handle(.enter)
         XCTAssertEqual(model.editBuffer, "abc", "a refused value stays in the field to correct")
-        XCTAssertEqual(model.status?.text, "style weight must be a number, e.g. 25 (got 'abc')")
+        XCTAssertEqual(model.status?.text, "style weight 'abc' is not a number; give e.g. 25", "the preset parser's message")
         XCTAssertEqual(model.status?.tone, .error)
         model.handle(.backspace); model.handle(.backspace); model.handle(.backspace)
         for c in "40" { model.handle(.char(c)) }

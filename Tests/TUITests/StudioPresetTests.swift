@@ -170,7 +170,7 @@ final class StudioPresetTests: XCTestCase {
         let bad = try write("phases: 2\nstyle-weight: heavy\n", to: "presets/bad.yaml")
         XCTAssertFalse(model.loadPreset(bad))
         XCTAssertEqual(model.status?.tone, .error)
-        XCTAssertEqual(model.status?.text, "\(bad):2: style-weight 'heavy' is not a number; give e.g. 10")
+        XCTAssertEqual(model.status?.text, "\(bad):2: style-weight 'heavy' is not a number; give e.g. 25")
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "nothing changed (quick's 2 phases)")
         XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
         XCTAssertFalse(model.loadPreset(Self.packageRoot + "/samples/gallery.yaml"))
