@@ -91,17 +91,19 @@ public struct ParameterEditor: Sendable {
     /// What Enter puts in the edit field.
     public func editText(_ id: PresetKey) -> String { value(id)?.text ?? "auto" }
 
-    /// The allowed values and the steps: "number >= 0; step 1 (big 10)".
+    /// The allowed values and the steps, short: "number >= 0; step 1 (big 10)".
     public func rangeDescription(_ id: PresetKey) -> String {
         let entry = id.parameter
-        let type = id == .outputSize ? entry.typeDescription + ", or auto" : entry.typeDescription
+        let (step, big) = Self.steps(for: id)
+        let steps = "step \(Self.format(step)) (big \(Self.format(big)))"
         switch entry.kind {
-        case .number, .integer, .unsigned, .counts:
-            let (step, big) = Self.steps(for: id)
-            return "\(type); step \(Self.format(step)) (big \(Self.format(big)))"
-        case .size: return "\(type); ±16 px wide (big: x2 / ÷2)"
-        case .layers: return "\(type); ←/→ presets"
-        default: return type
+        case .number, .integer: return "\(entry.typeDescription); \(steps)"
+        case .unsigned: return "whole number >= 0; \(steps)"
+        case .counts(let r, _): return "\(r.lowerBound)...\(r.upperBound), one or one per phase; \(steps)"
+        case .size(let r): return "WxH \(r.lowerBound)...\(r.upperBound), or auto; ±\(Int(step)) px (big x2)"
+        case .layers: return "VGG19 layers, e.g. \(entry.example); ←/→ presets"
+        case .range(let b): return "LO:HI within \(Int(b.lowerBound)):\(Int(b.upperBound))"
+        default: return entry.typeDescription
         }
     }
 
