@@ -1,7 +1,7 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Data flows one way: Net -> Patches -> Doodle -> (doodle CLI, TUI).
+// Data flows one way: Net -> Patches -> Doodle -> (doodle CLI, TUI, Benchmarks).
 let package = Package(
     name: "doodle",
     products: [
@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB",
                                                .product(name: "Yams", package: "Yams")]),
         .target(name: "TUI", dependencies: ["Net", "Patches", "Doodle", "CNcurses"]),
+        // `doodle bench`: the measurements, apart from the code they measure.
+        .target(name: "Benchmarks", dependencies: ["Net", "Patches", "Doodle"]),
         .executableTarget(name: "DoodleCLI", dependencies: [
-            "Net", "Patches", "Doodle", "TUI",
+            "Net", "Patches", "Doodle", "TUI", "Benchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

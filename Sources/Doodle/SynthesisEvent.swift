@@ -24,6 +24,7 @@ public struct LossBreakdown: Sendable, Codable {
     public var content = 0.0
     public var smoothness = 0.0
     public var total: Double { style.values.reduce(0, +) + content + smoothness }
+    public init() {}
 }
 
 public struct IterationReport: Sendable {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Benchmarks
 import Doodle
 import Net
 
@@ -7,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the hot paths (medians of several runs after a warm-up).",
-        subcommands: [NetBench.self, RenderBench.self, MatchBench.self])
+        subcommands: [NetBench.self, RenderBench.self, MatchBench.self, KernelBench.self])
 
     struct NetBench: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -126,6 +127,38 @@ extension BenchCommand {
                 print(String(format: "per evaluation: network %.3f s, matching %.3f s, losses %.3f s, optimiser %.3f s; setup %.2f s in all",
                               r.networkPerEvaluation, r.matchingPerEvaluation, r.lossesPerEvaluation,
                               r.optimiserPerEvaluation, r.setupSeconds))
+            }
+        }
+    }
+}
+
+extension BenchCommand {
+    struct KernelBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kernels",
+            abstract: "Small kernels: the patch dot product against its plain loop, resampling, SHA-256 of the weights, map detection.")
+        @Option(help: "Timed runs after one warm-up.") var runs = 5
+        @Option(help: "A map to detect classes in (default: a made-up 512x384 map).") var map: String?
+        @Option(help: "A file to hash (default: the weights file when present).") var hash: String?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            var bench = KernelBenchmark(runs: runs)
+            if let map { bench.map = try Image.read(from: map) }
+            let weights = WeightStore().defaultWeightsPath
+            bench.hashFile = hash ?? (FileManager.default.fileExists(atPath: weights) ? weights : nil)
+            let r = try bench.run()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                return
+            }
+            print("cpu: \(r.cpu.summary); medians of \(r.runs) runs")
+            for m in r.measures {
+                let speedup = m.speedup.map { String(format: ", %.1fx the plain loop", $0) } ?? ""
+                print(m.name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.2f ms", m.milliseconds)
+                      + speedup + "  (\(m.detail))")
             }
         }
     }

@@ -8,6 +8,23 @@ import XCTest
 final class BenchCLITests: XCTestCase {
     func sample(_ name: String) -> String { DoodleBinary.packageRoot.appendingPathComponent("samples/" + name).path }
 
+    /// The kernels the unit tests no longer time: each measured, the dot product against its
+    /// plain loop, the CPU named.
+    func testKernelBenchJSON() throws {
+        let run = try DoodleBinary.run(["bench", "kernels", "--runs", "1", "--map", sample("coast_sem.png"),
+                                        "--hash", sample("coast_sem.png"), "--json"], in: DoodleBinary.packageRoot)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
+        XCTAssertNotNil((json["cpu"] as? [String: Any])?["model"], "the CPU is named")
+        let measures = try XCTUnwrap(json["measures"] as? [[String: Any]])
+        XCTAssertEqual(measures.compactMap { $0["name"] as? String },
+                       ["patch dot", "downscale 512x384 -> 256x192", "downscale 512x384 -> 301x227", "upscale 256x192 -> 512x384",
+                        "resize 512x384 -> 700x200", "sha256 file", "map detection"])
+        for m in measures { XCTAssertGreaterThan(try XCTUnwrap(m["milliseconds"] as? Double), 0) }
+        XCTAssertGreaterThan(try XCTUnwrap(measures[0]["speedup"] as? Double), 0)
+        XCTAssertTrue((measures.last?["detail"] as? String)?.contains("classes") == true)
+    }
+
     func testMatchBenchJSON() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("doodle-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -90,11 +90,7 @@ final class SHA256Tests: XCTestCase {
         guard FileManager.default.fileExists(atPath: path) else {
             return XCTFail("\(path) is missing: run scripts/setup to download the VGG weights")
         }
-        let start = Date()
-        let digest = try SHA256.hexDigest(ofFile: path)
-        let seconds = Date().timeIntervalSince(start)
-        XCTAssertEqual(digest, "804ca2835ecf7539f0cd2a7ac3c18ce81e6f8468969ae7117ac0c148d286bb4a")
-        // About 80 MB; generous against a busy machine.
-        XCTAssertLessThan(seconds, 3, "hashing \(path) took \(seconds) s")
+        // Its speed is `doodle bench kernels`'.
+        XCTAssertEqual(try SHA256.hexDigest(ofFile: path), "804ca2835ecf7539f0cd2a7ac3c18ce81e6f8468969ae7117ac0c148d286bb4a")
     }
 }

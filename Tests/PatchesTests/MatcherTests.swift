@@ -327,7 +327,9 @@ final class MatcherTests: XCTestCase {
 
     // MARK: - Kernel and kinds
 
-    func testDotKernelAgreesWithPlainLoopAndIsFaster() {
+    /// Its speed against the plain loop is `doodle bench kernels`' (a shared machine makes
+    /// timed assertions flaky).
+    func testDotKernelAgreesWithPlainLoop() {
         var g = SplitMix64(seed: 12)
         let a = (0..<5000).map { _ in g.signed() }, b = (0..<5000).map { _ in g.signed() }
         a.withUnsafeBufferPointer { pa in
@@ -337,21 +339,9 @@ final class MatcherTests: XCTestCase {
                     var exact = 0.0
                     for i in 0..<n { exact += Double(pa[i]) * Double(pb[i + 1]) }
                     XCTAssertEqual(Double(fast), exact, accuracy: 1e-4 * Double(max(1, n)).squareRoot(), "n = \(n)")
+                    let plain = PatchMatchMatcher.scalarDot(pa.baseAddress!, pb.baseAddress! + 1, count: n)
+                    XCTAssertEqual(Double(plain), exact, accuracy: 1e-4 * Double(max(1, n)).squareRoot(), "plain, n = \(n)")
                 }
-                func time(_ f: (UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Float) -> Double {
-                    var best = Double.infinity
-                    var sink: Float = 0
-                    for _ in 0..<5 {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        for r in 0..<2000 { sink += f(pa.baseAddress!, pb.baseAddress! + (r & 7), 2304) }
-                        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start))
-                    }
-                    XCTAssertTrue(sink.isFinite)
-                    return best
-                }
-                let fast = time { PatchMatchMatcher.dot($0, $1, count: $2) }
-                let plain = time { PatchMatchMatcher.scalarDot($0, $1, count: $2) }
-                XCTAssertLessThan(fast * 2, plain, "vectorised \(fast / 2000) ns vs plain \(plain / 2000) ns per 2304-float dot")
             }
         }
     }

@@ -2,7 +2,7 @@ import CDNNL
 
 /// Thin, owning wrappers over oneDNN's C API: descriptors, memory and primitives.
 /// Everything here is created once per image size and reused; none of it is hot.
-enum DNNL {
+public enum DNNL {
     /// A failed oneDNN call is a programming error (an unsupported descriptor) or out of memory.
     @inline(__always)
     static func check(_ status: dnnl_status_t, _ call: @autoclosure () -> String) {
@@ -34,7 +34,7 @@ enum DNNL {
         }
     }
 
-    static var version: String {
+    public static var version: String {
         let v = dnnl_version()!.pointee
         return "\(v.major).\(v.minor).\(v.patch)"
     }

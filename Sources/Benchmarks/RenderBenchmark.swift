@@ -1,5 +1,6 @@
 import Dispatch
 import Net
+import Doodle
 
 /// A fixed short render, timed per stage, so that changes to the hot path can be compared.
 public struct RenderBenchmark {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Net
 import Patches
+import Doodle
 
 /// Patch matchers side by side (`doodle bench match`):
 ///
@@ -230,7 +231,7 @@ public struct MatchBenchmark {
                     for _ in 0..<max(1, options.runs) {
                         times.append(Self.milliseconds { matcher.match(target: target, into: &matches) })
                     }
-                    repeated = Self.median(times)
+                    repeated = median(times)
                 }
                 // The search on its own: the same calls from random matches instead of an exact start.
                 var randomStart: (cold: Double, score: Double)?
@@ -240,7 +241,7 @@ public struct MatchBenchmark {
                     let cold = callSequence(search, &own).cold
                     randomStart = (cold, PatchMatchMatcher.meanScore(target: target, style: styleBank, matches: own))
                 }
-                raws.append(Raw(kind: kind, cold: cold, warm: Self.median(warm), repeated: repeated, score: score, feature: feature,
+                raws.append(Raw(kind: kind, cold: cold, warm: median(warm), repeated: repeated, score: score, feature: feature,
                                 same: single > 0 ? Double(same) / Double(single) : 1, sweeps: sweeps, scored: scored,
                                 randomStart: randomStart))
             }
@@ -390,11 +391,5 @@ public struct MatchBenchmark {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        guard !s.isEmpty else { return 0 }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }
