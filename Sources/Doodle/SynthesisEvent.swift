@@ -9,13 +9,18 @@ public enum SynthesisEvent: Sendable {
     case settingsChanged(String, fromIteration: Int)
 }
 
-public struct PhaseInfo: Sendable {
+public struct PhaseInfo: Sendable, Equatable {
     public let index: Int          // 0-based
     public let count: Int
     public let width: Int
     public let height: Int
     public let styleWidth: Int
     public let styleHeight: Int
+
+    public init(index: Int, count: Int, width: Int, height: Int, styleWidth: Int, styleHeight: Int) {
+        self.index = index; self.count = count; self.width = width; self.height = height
+        self.styleWidth = styleWidth; self.styleHeight = styleHeight
+    }
 }
 
 /// The losses of one evaluation, already multiplied by their weights.
@@ -38,4 +43,10 @@ public struct IterationReport: Sendable {
     public let timing: StageTiming
     /// The image as it is now.
     public let image: Image
+
+    public init(phase: PhaseInfo, iteration: Int, iterations: Int, losses: LossBreakdown, secondsPerIteration: Double,
+                eta: Double, timing: StageTiming, image: Image) {
+        self.phase = phase; self.iteration = iteration; self.iterations = iterations; self.losses = losses
+        self.secondsPerIteration = secondsPerIteration; self.eta = eta; self.timing = timing; self.image = image
+    }
 }

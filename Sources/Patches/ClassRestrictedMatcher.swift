@@ -62,7 +62,7 @@ public struct PatchClasses: Sendable {
         }
         let d = (channels + k) * 9, first = channels * 9
         let restricting = k <= 64
-        parallelRows(n) { i in
+        parallelFor(n) { i in
             let row = keys + i * d + first
             var total: Float = 0
             var best = 0
@@ -157,7 +157,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
         groupedKeys.withUnsafeMutableBufferPointer { out in
             style.keys.withUnsafeBufferPointer { keys in
                 order.withUnsafeBufferPointer { o in
-                    parallelRows(n) { j in
+                    parallelFor(n) { j in
                         (out.baseAddress! + j * d).update(from: keys.baseAddress! + Int(o[j]) * d, count: d)
                     }
                 }
@@ -226,7 +226,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
         let m = rows.count
         target.keys.withUnsafeBufferPointer { t in
             gathered.withUnsafeMutableBufferPointer { g in
-                parallelRows(m) { r in
+                parallelFor(m) { r in
                     (g.baseAddress! + r * d).update(from: t.baseAddress! + Int(rows[r]) * d, count: d)
                 }
             }
@@ -248,7 +248,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
                                                    b: s.baseAddress! + range.start * d, ldb: d, transposeB: true,
                                                    c: sc.baseAddress!, ldc: cols)
                                         let p = usePenalty ? pen.baseAddress! + range.start : nil
-                                        parallelRows(m) { r in
+                                        parallelFor(m) { r in
                                             let row = sc.baseAddress! + r * cols
                                             let j = argmax(row, count: cols, penalty: p)
                                             let value = row[j] - (p?[j] ?? 0)

@@ -14,7 +14,7 @@ public enum PatchKernels {
                                into rows: UnsafeMutablePointer<Float>, rowStride: Int, firstColumn: Int = 0) {
         let pw = width - 2, ph = height - 2
         guard pw > 0, ph > 0 else { return }
-        parallelRows(ph) { py in
+        parallelFor(ph) { py in
             for px in 0..<pw {
                 let row = rows + (py * pw + px) * rowStride + firstColumn
                 for c in 0..<channels {
@@ -37,7 +37,7 @@ public enum PatchKernels {
         target.update(repeating: 0, count: channels * height * width)
         guard pw > 0, ph > 0 else { return }
         // Channels are independent, so they split across cores without write conflicts.
-        parallelRows(channels) { c in
+        parallelFor(channels) { c in
             let plane = target + c * height * width
             for py in 0..<ph {
                 for px in 0..<pw {
@@ -57,7 +57,7 @@ public enum PatchKernels {
     public static func pixelMajor(_ source: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
                                   into target: UnsafeMutablePointer<Float>) {
         let plane = h * w, tile = 16
-        parallelRows(h) { y in
+        parallelFor(h) { y in
             var x0 = 0
             while x0 < w {
                 let x1 = min(w, x0 + tile)
@@ -76,13 +76,13 @@ public enum PatchKernels {
                                     scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let (ph, pw) = (h - 2, w - 2)
         guard ph > 0, pw > 0 else { return }
-        parallelRows(h) { y in
+        parallelFor(h) { y in
             for x in 0..<w {
                 let p = pixels + (y * w + x) * c
                 scratch[y * w + x] = PatchMatchMatcher.dot(p, p, count: c)
             }
         }
-        parallelRows(ph) { py in
+        parallelFor(ph) { py in
             for px in 0..<pw {
                 var sum: Float = 0
                 for ky in 0..<3 {
@@ -113,7 +113,7 @@ public enum PatchKernels {
         let plane = h * w
         var rowSums = [Double](repeating: 0, count: h)
         rowSums.withUnsafeMutableBufferPointer { sums in
-            parallelRows(h) { y in
+            parallelFor(h) { y in
                 var targetSquares = 0.0, cross = 0.0
                 for x in 0..<w {
                     let g = gather + (y * w + x) * c
@@ -155,7 +155,7 @@ public enum PatchKernels {
     public static func normaliseRows(_ rows: UnsafeMutablePointer<Float>, count n: Int, rowStride: Int,
                                      from: Int, columns: Int, scale: Float = 1) {
         guard columns > 0 else { return }
-        parallelRows(n) { i in
+        parallelFor(n) { i in
             let row = rows + i * rowStride + from
             var sum: Float = 0
             for j in 0..<columns { sum += row[j] * row[j] }
@@ -165,18 +165,4 @@ public enum PatchKernels {
     }
 }
 
-import Dispatch
 
-/// Splits `count` independent items over the cores in contiguous chunks.
-@inline(__always)
-func parallelRows(_ count: Int, _ body: (Int) -> Void) {
-    let chunks = min(count, 8)
-    if chunks < 2 {
-        for i in 0..<count { body(i) }
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let lo = count * chunk / chunks, hi = count * (chunk + 1) / chunks
-        for i in lo..<hi { body(i) }
-    }
-}

@@ -239,7 +239,7 @@ public final class PatchMatchMatcher: PatchMatcher {
             let out = m.baseAddress!
             // Start.
             let ctx = context
-            parallelRows(ctx.targetRows) { y in
+            parallelFor(ctx.targetRows) { y in
                 for x in 0..<ctx.targetColumns {
                     let t = y * ctx.targetColumns + x
                     var s = Int(out[t])
@@ -264,9 +264,8 @@ public final class PatchMatchMatcher: PatchMatcher {
                 snapshot.pointer.update(from: out, count: n)
                 let snap = UnsafePointer(snapshot.pointer)
                 let counts = bandCounts.pointer
-                DispatchQueue.concurrentPerform(iterations: bands) { b in
-                    let r0 = ctx.targetRows * b / bands, r1 = ctx.targetRows * (b + 1) / bands
-                    let (improved, scored) = ctx.sweep(rows: r0..<r1, sweep: sweep, matches: out, snapshot: snap)
+                parallelChunks(ctx.targetRows, chunks: bands) { b, rows in
+                    let (improved, scored) = ctx.sweep(rows: rows, sweep: sweep, matches: out, snapshot: snap)
                     counts[2 * b] = improved
                     counts[2 * b + 1] = scored
                 }
@@ -410,9 +409,9 @@ public final class PatchMatchMatcher: PatchMatcher {
             style.keys.withUnsafeBufferPointer { b in
                 partial.withUnsafeMutableBufferPointer { p in
                     let n = matches.count
-                    DispatchQueue.concurrentPerform(iterations: 8) { chunk in
+                    parallelChunks(n, chunks: 8) { chunk, range in
                         var sum = 0.0
-                        for t in (n * chunk / 8)..<(n * (chunk + 1) / 8) {
+                        for t in range {
                             sum += Double(dot(a.baseAddress! + t * d, b.baseAddress! + Int(matches[t]) * d, count: d))
                         }
                         p[chunk] = sum

@@ -44,7 +44,7 @@ public final class ExactPatchMatcher: PatchMatcher {
                                            b: s.baseAddress!, ldb: d, transposeB: true,
                                            c: sc.baseAddress!, ldc: ns)
                                 let base = first
-                                parallelRows(rows) { r in
+                                parallelFor(rows) { r in
                                     out[base + r] = Int32(argmax(sc.baseAddress! + r * ns, count: ns,
                                                                  penalty: usePenalty ? pen.baseAddress! : nil))
                                 }

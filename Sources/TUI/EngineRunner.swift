@@ -9,9 +9,9 @@ public enum RunnerEvent: Sendable {
     case preparing(String)
     /// The engine accepted the inputs: this many phases (too small ones are dropped).
     case started(phases: Int, width: Int, height: Int)
-    case phaseStarted(PhaseProgress)
-    case iteration(IterationProgress)
-    case phaseFinished(PhaseProgress, Image)
+    case phaseStarted(PhaseInfo)
+    case iteration(IterationReport)
+    case phaseFinished(PhaseInfo, Image)
     /// Settings changed by `adjust` took effect (the engine's `.settingsChanged`).
     case settingsChanged(String, fromIteration: Int)
     /// The engine is waiting before its next evaluation.
@@ -21,55 +21,13 @@ public enum RunnerEvent: Sendable {
     case failed(String)
 }
 
-/// A phase as the studio shows it (the engine's `PhaseInfo`).
-public struct PhaseProgress: Sendable, Equatable {
-    public var index: Int, count: Int, width: Int, height: Int, styleWidth: Int, styleHeight: Int
-    public init(index: Int, count: Int, width: Int, height: Int, styleWidth: Int, styleHeight: Int) {
-        self.index = index; self.count = count; self.width = width; self.height = height
-        self.styleWidth = styleWidth; self.styleHeight = styleHeight
-    }
-    public init(_ p: PhaseInfo) {
-        self.init(index: p.index, count: p.count, width: p.width, height: p.height, styleWidth: p.styleWidth, styleHeight: p.styleHeight)
-    }
-}
-
-/// One evaluation as the studio shows it (the engine's `IterationReport`).
-public struct IterationProgress: Sendable {
-    public var phase: PhaseProgress
-    /// 1-based within the phase.
-    public var iteration: Int
-    public var iterations: Int
-    /// Weighted style loss per layer name ("conv3_1").
-    public var styleLosses: [String: Double]
-    public var content: Double
-    public var smoothness: Double
-    public var total: Double { styleLosses.values.reduce(0, +) + content + smoothness }
-    public var secondsPerIteration: Double
-    /// Seconds left for the whole render.
-    public var eta: Double
-    public var image: Image
-
-    public init(phase: PhaseProgress, iteration: Int, iterations: Int, styleLosses: [String: Double], content: Double,
-                smoothness: Double, secondsPerIteration: Double, eta: Double, image: Image) {
-        self.phase = phase; self.iteration = iteration; self.iterations = iterations; self.styleLosses = styleLosses
-        self.content = content; self.smoothness = smoothness; self.secondsPerIteration = secondsPerIteration
-        self.eta = eta; self.image = image
-    }
-
-    public init(_ r: IterationReport) {
-        self.init(phase: PhaseProgress(r.phase), iteration: r.iteration, iterations: r.iterations, styleLosses: r.losses.style,
-                  content: r.losses.content, smoothness: r.losses.smoothness, secondsPerIteration: r.secondsPerIteration,
-                  eta: r.eta, image: r.image)
-    }
-}
-
 extension RunnerEvent {
     /// The studio's form of an engine event.
     public init(_ event: SynthesisEvent) {
         switch event {
-        case .phaseStarted(let p): self = .phaseStarted(PhaseProgress(p))
-        case .iteration(let r): self = .iteration(IterationProgress(r))
-        case .phaseFinished(let p, let image): self = .phaseFinished(PhaseProgress(p), image)
+        case .phaseStarted(let p): self = .phaseStarted(p)
+        case .iteration(let r): self = .iteration(r)
+        case .phaseFinished(let p, let image): self = .phaseFinished(p, image)
         case .settingsChanged(let text, let iteration): self = .settingsChanged(text, fromIteration: iteration)
         }
     }

@@ -97,8 +97,8 @@ public final class StudioModel {
     public private(set) var runMode: RenderInputs.Mode?
     public private(set) var runSize: (width: Int, height: Int)?
     public private(set) var plannedPhases = 0
-    public private(set) var phase: PhaseProgress?
-    public private(set) var lastReport: IterationProgress?
+    public private(set) var phase: PhaseInfo?
+    public private(set) var lastReport: IterationReport?
     /// Total loss of every evaluation of this run (all phases), for the sparkline.
     public private(set) var lossHistory: [Double] = []
     /// The image being optimised (the latest evaluation), or the finished one.
@@ -213,7 +213,7 @@ public final class StudioModel {
         case .iteration(let report):
             lastReport = report
             phase = report.phase
-            lossHistory.append(report.total)
+            lossHistory.append(report.losses.total)
             currentImage = report.image
             imageVersion += 1
         case .phaseFinished(let p, let image):

@@ -497,12 +497,12 @@ public final class StudioView {
                 if let start = model.runStart {
                     rows.append(("elapsed", StudioModel.duration(model.finishedSeconds ?? Date().timeIntervalSince(start)), .plain, 4))
                 }
-                for (layer, value) in report.styleLosses.sorted(by: { $0.key < $1.key }) {
+                for (layer, value) in report.losses.style.sorted(by: { $0.key < $1.key }) {
                     rows.append(("style \(layer.replacingOccurrences(of: "conv", with: ""))", String(format: "%.4g", value), .plain, 6))
                 }
-                if report.content != 0 { rows.append(("content", String(format: "%.4g", report.content), .plain, 6)) }
-                rows.append(("smoothness", String(format: "%.4g", report.smoothness), .plain, 6))
-                rows.append(("total", String(format: "%.4g", report.total), Theme.bold, 8))
+                if report.losses.content != 0 { rows.append(("content", String(format: "%.4g", report.losses.content), .plain, 6)) }
+                rows.append(("smoothness", String(format: "%.4g", report.losses.smoothness), .plain, 6))
+                rows.append(("total", String(format: "%.4g", report.losses.total), Theme.bold, 8))
             } else if model.runState.isActive {
                 rows.append(("iteration", "waiting for the first", Theme.muted, 8))
             }

@@ -52,11 +52,12 @@ final class StudioModelTests: XCTestCase {
     }
 
     func report(_ iteration: Int, total: Double = 100, image: Image? = nil) -> RunnerEvent {
-        let phase = PhaseProgress(index: 0, count: 1, width: 64, height: 48, styleWidth: 512, styleHeight: 384)
-        return .iteration(IterationProgress(
-            phase: phase, iteration: iteration, iterations: 5, styleLosses: ["conv3_1": total * 0.75, "conv4_1": total * 0.25],
-            content: 0, smoothness: 0, secondsPerIteration: 0.5, eta: 2,
-            image: image ?? Image(width: 64, height: 48, channels: 3, repeating: Float(iteration * 20))))
+        let phase = PhaseInfo(index: 0, count: 1, width: 64, height: 48, styleWidth: 512, styleHeight: 384)
+        var losses = LossBreakdown()
+        losses.style = ["conv3_1": total * 0.75, "conv4_1": total * 0.25]
+        return .iteration(IterationReport(
+            phase: phase, iteration: iteration, iterations: 5, losses: losses, secondsPerIteration: 0.5, eta: 2,
+            timing: StageTiming(), image: image ?? Image(width: 64, height: 48, channels: 3, repeating: Float(iteration * 20))))
     }
 
     func logText(_ model: StudioModel) -> String { model.log.map(\.text).joined(separator: "\n") }

@@ -125,12 +125,4 @@ public enum Convolution3x3 {
     }
 }
 
-/// Runs `body(0..<count)` on all cores when the work is worth splitting.
-@inline(__always)
-func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count < 4 {
-        for i in 0..<count { body(i) }
-    } else {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
-    }
-}
+
