@@ -105,9 +105,7 @@ public struct PatchClasses: Sendable {
 /// `variety` works as in `ExactPatchMatcher`.
 public final class ClassRestrictedMatcher: PatchMatcher {
     public let style: PatchBank
-    public var variety: Float {
-        didSet { fallback?.variety = variety }
-    }
+    public let variety: VarietyPenalty
     public let sliceRows: Int
     public let styleClasses: PatchClasses
 
@@ -121,21 +119,22 @@ public final class ClassRestrictedMatcher: PatchMatcher {
     private var gathered: [Float] = []
     private var rowBest: [Float] = []
     private var rowIndex: [Int32] = []
-    private var varietyPenalty = VarietyPenalty(strength: 0, styleCount: 0)
-    private var penaltyGeneration = 0
-    /// In grouped order.
-    private var penalty: [Float] = []
     // Per-call target classes (reused).
     private var targetDominant: [Int32] = []
     private var targetMasks: [UInt64] = []
 
-    public init(style: PatchBank, variety: Float = 0, sliceRows: Int = 256) {
+    public convenience init(style: PatchBank, variety: Float = 0, sliceRows: Int = 256) {
+        self.init(style: style, penalty: VarietyPenalty(strength: variety, styleCount: style.count), sliceRows: sliceRows)
+    }
+
+    /// Shares `penalty` with the matcher that hands this one its searches.
+    init(style: PatchBank, penalty: VarietyPenalty, sliceRows: Int = 256) {
         self.style = style
-        self.variety = variety
+        variety = penalty
         self.sliceRows = sliceRows
         styleClasses = PatchClasses(bank: style)
         guard styleClasses.isRestricting else {
-            fallback = ExactPatchMatcher(style: style, variety: variety, sliceRows: sliceRows)
+            fallback = ExactPatchMatcher(style: style, penalty: penalty, sliceRows: sliceRows)
             return
         }
         fallback = nil
@@ -167,13 +166,11 @@ public final class ClassRestrictedMatcher: PatchMatcher {
         gathered = [Float](repeating: 0, count: sliceRows * d)
         rowBest = [Float](repeating: 0, count: sliceRows)
         rowIndex = [Int32](repeating: 0, count: sliceRows)
-        varietyPenalty = VarietyPenalty(strength: variety, styleCount: n)
-        penalty = [Float](repeating: 0, count: n)
     }
 
-    public func match(target: PatchBank, into matches: inout [Int32]) {
+    public func search(target: PatchBank, into matches: inout [Int32]) {
         if let fallback {
-            fallback.match(target: target, into: &matches)
+            fallback.search(target: target, into: &matches)
             return
         }
         precondition(target.keyDimension == style.keyDimension && target.mapChannels == style.mapChannels,
@@ -192,8 +189,8 @@ public final class ClassRestrictedMatcher: PatchMatcher {
                 }
             }
         }
-        updatePenalty()
-        let usePenalty = variety > 0
+        // In grouped order.
+        let penalty = variety.isActive ? variety.values(inOrder: order) : nil
         let styleAll = styleClasses.allClasses
         // Target rows by mask, in a fixed order (masks ascending, rows ascending).
         var byMask: [UInt64: [Int32]] = [:]
@@ -214,15 +211,14 @@ public final class ClassRestrictedMatcher: PatchMatcher {
             while first < rows.count {
                 let count = min(sliceRows, rows.count - first)
                 searchSlice(Array(rows[first..<first + count]), target: target, dimension: d, ranges: ranges,
-                            usePenalty: usePenalty, into: &matches)
+                            penalty: penalty, into: &matches)
                 first += count
             }
         }
-        countUsage(matches, target: target)
     }
 
     private func searchSlice(_ rows: [Int32], target: PatchBank, dimension d: Int, ranges: [(start: Int, count: Int)],
-                             usePenalty: Bool, into matches: inout [Int32]) {
+                             penalty: [Float]?, into matches: inout [Int32]) {
         let m = rows.count
         target.keys.withUnsafeBufferPointer { t in
             gathered.withUnsafeMutableBufferPointer { g in
@@ -238,7 +234,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
         gathered.withUnsafeBufferPointer { g in
             groupedKeys.withUnsafeBufferPointer { s in
                 scores.withUnsafeMutableBufferPointer { sc in
-                    penalty.withUnsafeBufferPointer { pen in
+                    (penalty ?? []).withUnsafeBufferPointer { pen in
                         order.withUnsafeBufferPointer { o in
                             rowBest.withUnsafeMutableBufferPointer { best in
                                 rowIndex.withUnsafeMutableBufferPointer { index in
@@ -247,7 +243,7 @@ public final class ClassRestrictedMatcher: PatchMatcher {
                                         BLAS.sgemm(m: m, n: cols, k: d, a: g.baseAddress!, lda: d,
                                                    b: s.baseAddress! + range.start * d, ldb: d, transposeB: true,
                                                    c: sc.baseAddress!, ldc: cols)
-                                        let p = usePenalty ? pen.baseAddress! + range.start : nil
+                                        let p = penalty == nil ? nil : pen.baseAddress! + range.start
                                         parallelFor(m) { r in
                                             let row = sc.baseAddress! + r * cols
                                             let j = argmax(row, count: cols, penalty: p)
@@ -267,16 +263,5 @@ public final class ClassRestrictedMatcher: PatchMatcher {
             }
         }
         for r in 0..<m { matches[Int(rows[r])] = rowIndex[r] }
-    }
-
-    private func updatePenalty() {
-        varietyPenalty.strength = variety
-        guard variety > 0, varietyPenalty.generation != penaltyGeneration else { return }
-        penaltyGeneration = varietyPenalty.generation
-        for j in 0..<order.count { penalty[j] = varietyPenalty.values[Int(order[j])] }
-    }
-
-    private func countUsage(_ matches: [Int32], target: PatchBank) {
-        varietyPenalty.record(matches, targetWidth: target.patchWidth, styleWidth: style.patchWidth)
     }
 }

@@ -114,7 +114,7 @@ public final class PatchMatchMatcher: PatchMatcher {
     }
 
     public let style: PatchBank
-    public var variety: Float
+    public let variety: VarietyPenalty
     public var options: Options
     public let styleClasses: PatchClasses
     public private(set) var statistics = Statistics()
@@ -130,9 +130,6 @@ public final class PatchMatchMatcher: PatchMatcher {
     private let classMembers: Buffer<Int32>
     private let classStart: [Int]
     private let classPresent: UInt64
-    private let varietyPenalty: VarietyPenalty
-    private var penaltyGeneration = 0
-    private var penalty: Buffer<Float>
     private var calls: UInt64 = 0
     private var smallProblem: ExactPatchMatcher?
 
@@ -150,7 +147,7 @@ public final class PatchMatchMatcher: PatchMatcher {
 
     public init(style: PatchBank, variety: Float = 0, options: Options = Options()) {
         self.style = style
-        self.variety = variety
+        self.variety = VarietyPenalty(strength: variety, styleCount: style.count)
         self.options = options
         let n = style.count
         let (c, m) = (style.channels, style.mapChannels * 9)
@@ -190,12 +187,9 @@ public final class PatchMatchMatcher: PatchMatcher {
         classMembers = members
         classStart = start
         classPresent = classes.isRestricting ? present : ~0
-        varietyPenalty = VarietyPenalty(strength: variety, styleCount: n)
-        penalty = Buffer(n)
-        penalty.pointer.update(repeating: 0, count: n)
     }
 
-    public func match(target: PatchBank, into matches: inout [Int32]) {
+    public func search(target: PatchBank, into matches: inout [Int32]) {
         precondition(target.keyDimension == style.keyDimension && target.mapChannels == style.mapChannels,
                      "target and style keys differ in size")
         let n = target.count
@@ -205,10 +199,9 @@ public final class PatchMatchMatcher: PatchMatcher {
             return
         }
         if n * style.count * style.keyDimension <= options.exactBelow {
-            let exact = smallProblem ?? ExactPatchMatcher(style: style, variety: variety)
+            let exact = smallProblem ?? ExactPatchMatcher(style: style, penalty: variety)
             smallProblem = exact
-            exact.variety = variety
-            exact.match(target: target, into: &matches)
+            exact.search(target: target, into: &matches)
             statistics.exact = true
             return
         }
@@ -223,14 +216,12 @@ public final class PatchMatchMatcher: PatchMatcher {
         let cold = matches.count != n
         if cold && options.coldStart == .exactWithinClasses {
             // Built for this one call: its sorted copy of the style keys is as large as the keys.
-            ClassRestrictedMatcher(style: style, variety: variety).match(target: target, into: &matches)
+            ClassRestrictedMatcher(style: style, penalty: variety).search(target: target, into: &matches)
             statistics.exact = true
             statistics.cold = true
-            countUsage(matches, target: target)
             return
         }
         prepare(target)
-        updatePenalty()
         statistics.prepareSeconds = lap()
         if cold { matches = [Int32](repeating: 0, count: n) }
         var context = makeContext(targetWidth: target.width)
@@ -280,7 +271,6 @@ public final class PatchMatchMatcher: PatchMatcher {
             }
             statistics.sweepSeconds = lap()
         }
-        countUsage(matches, target: target)
     }
 
     // MARK: - State
@@ -320,20 +310,9 @@ public final class PatchMatchMatcher: PatchMatcher {
                 targetMap: targetMap.pointer, styleMap: styleMap.pointer,
                 targetDominant: targetDominant.pointer, targetMasks: targetMasks.pointer, styleMasks: styleMasks.pointer,
                 classPresent: classPresent, classMembers: classMembers.pointer, classStart: classStart,
-                penalty: variety > 0 ? penalty.pointer : nil, scores: scores.pointer,
+                penalty: variety.pointer, scores: scores.pointer,
                 randomCandidates: max(0, options.randomCandidates), seed: options.seed,
                 freshDraws: options.freshDraws, call: 0)
-    }
-
-    private func updatePenalty() {
-        varietyPenalty.strength = variety
-        guard variety > 0, varietyPenalty.generation != penaltyGeneration else { return }
-        penaltyGeneration = varietyPenalty.generation
-        for i in 0..<style.count { penalty.pointer[i] = varietyPenalty.values[i] }
-    }
-
-    private func countUsage(_ matches: [Int32], target: PatchBank) {
-        varietyPenalty.record(matches, targetWidth: target.patchWidth, styleWidth: style.patchWidth)
     }
 
     // MARK: - Layout
@@ -452,7 +431,7 @@ private struct Context: @unchecked Sendable {
          targetMap: UnsafeMutablePointer<Float>, styleMap: UnsafeMutablePointer<Float>,
          targetDominant: UnsafeMutablePointer<Int32>, targetMasks: UnsafeMutablePointer<UInt64>,
          styleMasks: UnsafeMutablePointer<UInt64>, classPresent: UInt64, classMembers: UnsafeMutablePointer<Int32>,
-         classStart: [Int], penalty: UnsafeMutablePointer<Float>?, scores: UnsafeMutablePointer<Float>,
+         classStart: [Int], penalty: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
          randomCandidates: Int, seed: UInt64, freshDraws: Bool, call: UInt64) {
         self.freshDraws = freshDraws
         self.channels = channels
@@ -476,7 +455,7 @@ private struct Context: @unchecked Sendable {
         self.classPresent = classPresent
         self.classMembers = UnsafePointer(classMembers)
         self.classStart = classStart
-        self.penalty = penalty.map { UnsafePointer($0) }
+        self.penalty = penalty
         self.scores = scores
         self.randomCandidates = randomCandidates
         self.seed = seed

@@ -8,28 +8,49 @@
 /// offset (`CopiedPieces`) larger than `pieceLimit` of the target, the style patches of that
 /// piece get the full `strength`, and keep it for the rest of the phase, so that no large
 /// part of the style is pasted whole (a face in a texture, a building in a transfer).
+///
+/// Every matcher holds one (strength 0: none); `PatchMatcher.match` records each call's
+/// choices here, and the searches read `pointer` or `values(inOrder:)`.
 public final class VarietyPenalty {
-    public var strength: Float
+    public let strength: Float
     public let refreshEvery: Int
     /// Largest copied piece allowed, as a share of the target's patches.
     public static let pieceLimit = 0.03
-    /// Per style patch, subtracted from its score.
-    public private(set) var values: [Float]
-    /// Bumped whenever `values` change, for matchers that keep a reordered copy.
+    /// Per style patch, subtracted from its score; stable storage, read by pointer in searches.
+    private let storage: Buffer<Float>
+    /// Bumped whenever the values change.
     public private(set) var generation = 0
     private var usage: [Int32]
     private var copied: [Bool]
     private var calls = 0
+    private var ordered: (generation: Int, order: [Int32], values: [Float])?
 
     public init(strength: Float, styleCount: Int, refreshEvery: Int = 10) {
         self.strength = strength
         self.refreshEvery = max(1, refreshEvery)
-        values = [Float](repeating: 0, count: styleCount)
+        storage = Buffer(styleCount)
+        storage.pointer.update(repeating: 0, count: styleCount)
         usage = [Int32](repeating: 0, count: styleCount)
         copied = [Bool](repeating: false, count: styleCount)
     }
 
     public var isActive: Bool { strength > 0 }
+
+    /// Per style patch, subtracted from its score.
+    public var values: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: storage.count)) }
+
+    /// The values for a search to subtract, or nil when the penalty is off. Valid while this
+    /// object lives; they change only in `record`.
+    var pointer: UnsafePointer<Float>? { isActive ? UnsafePointer(storage.pointer) : nil }
+
+    /// The values with `order[j]`'s at position `j` (a matcher that sorts the style patches),
+    /// kept until the values change.
+    func values(inOrder order: [Int32]) -> [Float] {
+        if let ordered, ordered.generation == generation, ordered.order == order { return ordered.values }
+        let values = order.map { storage.pointer[Int($0)] }
+        ordered = (generation, order, values)
+        return values
+    }
 
     /// Counts the matches of a call (only on every `refreshEvery`-th call, the first time
     /// after `refreshEvery` calls) and updates `values`. `target` and `style` are the patch
@@ -43,7 +64,7 @@ public final class VarietyPenalty {
         markCopiedPieces(matches, targetWidth: targetWidth, styleWidth: styleWidth)
         guard let most = usage.max(), most > 0 else { return }
         let scale = strength / Float(most)
-        for i in 0..<usage.count { values[i] = copied[i] ? strength : Float(usage[i]) * scale }
+        for i in 0..<usage.count { storage.pointer[i] = copied[i] ? strength : Float(usage[i]) * scale }
         generation += 1
     }
 

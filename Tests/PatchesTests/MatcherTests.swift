@@ -353,7 +353,7 @@ final class MatcherTests: XCTestCase {
         XCTAssertTrue(MatcherKind.exact.make(style: style, variety: 0) is ExactPatchMatcher)
         XCTAssertTrue(MatcherKind.classes.make(style: style, variety: 0) is ClassRestrictedMatcher)
         XCTAssertTrue(MatcherKind.patchmatch.make(style: style, variety: 0.5) is PatchMatchMatcher)
-        XCTAssertEqual((MatcherKind.patchmatch.make(style: style, variety: 0.5) as! PatchMatchMatcher).variety, 0.5)
+        XCTAssertEqual(MatcherKind.patchmatch.make(style: style, variety: 0.5).variety.strength, 0.5)
     }
 
     // MARK: - Real conv3_1 features
