@@ -327,6 +327,34 @@ final class MatcherTests: XCTestCase {
 
     // MARK: - Kernel and kinds
 
+    /// The search's layout kernels (pixel-major features in three runs per patch, inverse
+    /// norms, map columns, penalty) score every pair as the keys' plain dot product does.
+    func testLayoutScoresEqualKeyScores() {
+        let (style, target, _) = Self.collageProblem(styleSeed: 41, targetSeed: 42)
+        var g = SplitMix64(seed: 43)
+        let pairs = (0..<400).map { _ in (t: g.below(target.count), s: g.below(style.count)) }
+        let matcher = PatchMatchMatcher(style: style, variety: 0.5)
+        // Penalties of one recorded call: the most used style patch loses the full 0.5.
+        var matches = [Int32](repeating: 7, count: target.count)
+        matches[0] = 3
+        for _ in 0..<matcher.variety.refreshEvery { matcher.variety.record(matches, targetWidth: target.patchWidth, styleWidth: style.patchWidth) }
+        let penalty = matcher.variety.values
+        XCTAssertEqual(penalty[7], 0.5)
+        let layout = matcher.layoutScores(target: target, pairs: pairs)
+        for (i, pair) in pairs.enumerated() {
+            let plain = PatchMatchMatcher.keyScore(target: target, pair.t, style: style, pair.s) - penalty[pair.s]
+            XCTAssertEqual(layout[i], plain, accuracy: 1e-4 * max(1, abs(plain)), "pair \(pair)")
+        }
+        // Without map channels too.
+        let (sf, tf) = (Self.features(channels: 8, height: 12, width: 14, seed: 44), Self.features(channels: 8, height: 10, width: 9, seed: 45))
+        let plainStyle = Self.bank(sf, map: nil, mapWeight: 0), plainTarget = Self.bank(tf, map: nil, mapWeight: 0)
+        let all = (0..<plainTarget.count).flatMap { t in (0..<plainStyle.count).map { (t: t, s: $0) } }
+        let scores = PatchMatchMatcher(style: plainStyle).layoutScores(target: plainTarget, pairs: all)
+        for (i, pair) in all.enumerated() {
+            XCTAssertEqual(scores[i], PatchMatchMatcher.keyScore(target: plainTarget, pair.t, style: plainStyle, pair.s), accuracy: 1e-4)
+        }
+    }
+
     /// Its speed against the plain loop is `doodle bench kernels`' (a shared machine makes
     /// timed assertions flaky).
     func testDotKernelAgreesWithPlainLoop() {
