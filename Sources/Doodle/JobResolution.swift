@@ -119,7 +119,7 @@ extension ResolvedJob {
 
         // Each layer's patches need a 3x3 neighbourhood at the finest phase.
         let deepest = settings.deepestLayer(withContent: inputs.content != nil)
-        let minimum = deepest.stride * 3
+        let minimum = deepest.minimumSide
         let (w, h) = inputs.finalSize
         if min(w, h) < minimum {
             throw JobError("the result would be \(w)x\(h), too small for \(deepest) (at least \(minimum)x\(minimum)); give a larger output-size or scale",

@@ -39,7 +39,7 @@ public struct RenderSettings: Sendable, Equatable {
     public init() {}
 
     /// The deepest layer a render uses: its patches need a 3x3 neighbourhood at every phase,
-    /// so the result and the style need `deepestLayer(...).stride * 3` pixels each way.
+    /// so the result and the style need `deepestLayer(...).minimumSide` pixels each way.
     public func deepestLayer(withContent: Bool) -> VGGLayer {
         (styleLayers + (withContent ? contentLayers : [])).max() ?? .conv1_1
     }

@@ -105,7 +105,7 @@ public struct DoodleScorer: Sendable {
         self.layers = layers
         self.names = names
         let deepest = layers.max()!
-        let minimum = deepest.stride * 3
+        let minimum = deepest.minimumSide
         for (image, name) in [(output, names.output), (style, names.style)] where min(image.width, image.height) < minimum {
             throw ScoreError("'\(name)' is \(image.width)x\(image.height): too small to score at \(deepest), "
                 + "which needs at least \(minimum)x\(minimum) pixels; score a larger image")

@@ -40,7 +40,7 @@ public final class Synthesis {
         if phasePlan().isEmpty {
             let (w, h) = inputs.finalSize
             let deepest = settings.deepestLayer(withContent: inputs.content != nil)
-            throw RenderError("a \(w)x\(h) result (style \(inputs.style.width)x\(inputs.style.height)) is too small for \(deepest): it needs at least \(deepest.stride * 3) pixels each way; give a larger --output-size or shallower layers")
+            throw RenderError("a \(w)x\(h) result (style \(inputs.style.width)x\(inputs.style.height)) is too small for \(deepest): it needs at least \(deepest.minimumSide) pixels each way; give a larger --output-size or shallower layers")
         }
     }
 
@@ -202,7 +202,7 @@ public final class Synthesis {
     public func phasePlan() -> [PhaseSize] {
         let (w, h) = inputs.finalSize
         let deepest = settings.deepestLayer(withContent: inputs.content != nil)
-        let minimum = deepest.stride * 3
+        let minimum = deepest.minimumSide
         var plan: [PhaseSize] = []
         for k in 0..<settings.phases {
             let scale = 1 / Double(1 << (settings.phases - 1 - k))

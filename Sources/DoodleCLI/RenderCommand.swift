@@ -90,7 +90,7 @@ func droppedPhasesNote(_ job: ResolvedJob, kept: Int) -> String {
     let factor = 1 << (settings.phases - 1)
     let noun = dropped == 1 ? "coarse phase" : "coarse phases"
     return "\(dropped) \(noun) dropped: at 1/\(factor) the result (\(Int((Double(w) / Double(factor)).rounded()))x"
-        + "\(Int((Double(h) / Double(factor)).rounded()))) or the style would be smaller than the \(deepest.stride * 3) pixels "
+        + "\(Int((Double(h) / Double(factor)).rounded()))) or the style would be smaller than the \(deepest.minimumSide) pixels "
         + "each way \(deepest.name) needs; give a larger --output-size or fewer --phases"
 }
 

@@ -49,7 +49,7 @@ struct ScoreCommand: ParsableCommand {
             }
         }
         let contentImage = try content.map { try read($0, "--content, the content image") }
-        let minimum = ContentScorer.layer.stride * 3
+        let minimum = ContentScorer.layer.minimumSide
         for (image, name) in [(result, output), (styleImage, style)] where min(image.width, image.height) < minimum {
             throw UserError("'\(name)' is \(image.width)x\(image.height): too small to score, which needs at least \(minimum)x\(minimum) pixels; score a larger image")
         }

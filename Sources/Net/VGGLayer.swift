@@ -34,6 +34,9 @@ public enum VGGLayer: Int, CaseIterable, Comparable, Sendable, CustomStringConve
     public var followsPooling: Bool { block > 1 && indexInBlock == 1 }
     /// Spatial size divisor relative to the input image.
     public var stride: Int { 1 << (block - 1) }
+    /// The smallest side, in pixels, of an image whose features here hold a 3x3 patch: the
+    /// one minimum-size rule of renders and scores.
+    public var minimumSide: Int { stride * 3 }
 
     /// Accepts "conv3_1", "3_1" and "relu3_1".
     public init?(name: String) {

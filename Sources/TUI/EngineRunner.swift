@@ -187,7 +187,7 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
             guard let last = plan.last else {
                 let deepest = settings.deepestLayer(withContent: request.inputs.content != nil)
                 let (w, h) = request.inputs.finalSize
-                throw RenderError("\(w)x\(h) is too small for \(deepest.name): the output and the style need at least \(deepest.stride * 3) pixels each way")
+                throw RenderError("\(w)x\(h) is too small for \(deepest.name): the output and the style need at least \(deepest.minimumSide) pixels each way")
             }
             condition.lock()
             self.synthesis = synthesis
