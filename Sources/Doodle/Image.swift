@@ -11,6 +11,8 @@ public struct Image: Equatable, Sendable {
     public let channels: Int
     /// Planar samples: `pixels[(c * height + y) * width + x]`.
     public var pixels: [Float]
+    /// Share of the pixels that were not opaque in the file read (composited over white).
+    public var transparentShare = 0.0
 
     /// Wraps existing planar samples; `pixels.count` must be
     /// `channels * height * width` (a programming error otherwise).

@@ -78,11 +78,13 @@ extension Image {
         let plane = width * height
         let scale = 255.0 / maxValue
         var pixels = [Float](repeating: 0, count: color * plane)
+        var transparent = 0
         pixels.withUnsafeMutableBufferPointer { out in
             for i in 0..<plane {
                 let base = i * stored
                 if hasAlpha {
                     let alpha = Double(samples[base + stored - 1]) / maxValue
+                    if alpha < 1 { transparent += 1 }
                     let background = maxValue * (1 - alpha)
                     for c in 0..<color {
                         out[c * plane + i] = Float((Double(samples[base + c]) * alpha + background) * scale)
@@ -94,7 +96,9 @@ extension Image {
                 }
             }
         }
-        return Image(width: width, height: height, channels: color, pixels: pixels)
+        var image = Image(width: width, height: height, channels: color, pixels: pixels)
+        image.transparentShare = Double(transparent) / Double(plane)
+        return image
     }
 
     // MARK: Writing

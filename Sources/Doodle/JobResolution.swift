@@ -18,6 +18,9 @@ public struct ResolvedJob: Sendable {
     public let saveEvery: Int
     public let printEvery: Int
     public let weights: String?
+    /// Things the user should know before the render starts (one line each): inputs with
+    /// transparent areas.
+    public let notices: [String]
 }
 
 /// A job that cannot be resolved: the key at fault (for `file:line`) and one line.
@@ -49,9 +52,15 @@ extension ResolvedJob {
         guard let output = p.output else {
             throw JobError("no output: give --output OUT.png (output: in a preset)", key: .output)
         }
+        var notices: [String] = []
         func read(_ path: String, _ key: PresetKey) throws -> Image {
             do {
-                return try reading(path)
+                let image = try reading(path)
+                if image.transparentShare > 0 {
+                    notices.append(String(format: "'%@' is transparent in %.1f%% of its pixels: doodle paints them over white (flatten it on another colour to choose)",
+                                          path, 100 * image.transparentShare))
+                }
+                return image
             } catch let error as ImageError {
                 throw JobError(error.description, key: key)
             }
@@ -85,7 +94,7 @@ extension ResolvedJob {
         }
 
         // Size: the output size or the default one, times the scale.
-        let scale = p.scale ?? 1
+        let scale = p.scaleApplies ? p.scale ?? 1 : 1
         if let size = p.outputSize {
             inputs.outputSize = (size.width, size.height)
         } else if inputs.mode == .texture {
@@ -140,6 +149,7 @@ extension ResolvedJob {
         self.saveEvery = p.saveEvery ?? 10
         self.printEvery = p.printEvery ?? 10
         self.weights = p.weights
+        self.notices = notices
     }
 
     public static func besidePath(_ image: String, ext: String) -> String {

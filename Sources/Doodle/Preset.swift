@@ -92,8 +92,9 @@ public struct Preset: Sendable, Equatable {
     public subscript(key: PresetKey) -> PresetValue? {
         get { values[key] }
         set {
+            // A value set in code has no file or line (`set(_:_:from:)` gives one).
             values[key] = newValue
-            if newValue == nil { sources[key] = nil }
+            sources[key] = nil
         }
     }
 
@@ -259,6 +260,15 @@ public struct Preset: Sendable, Equatable {
         for parameter in RenderParameters.settingsParameters {
             self[parameter.key] = parameter.field!.read(settings)
         }
+    }
+
+    /// Whether `scale` multiplies the result's size. It always multiplies the default size;
+    /// an explicit output size only when the scale was given with it (in the same file, or both
+    /// in the studio) or on the command line: a preset's scale does not shrink a size given
+    /// elsewhere (`--preset quick --output-size 96x72` renders 96x72).
+    public var scaleApplies: Bool {
+        guard values[.outputSize] != nil, let scaleSource = sources[.scale] else { return true }
+        return scaleSource == .commandLine || scaleSource.file == sources[.outputSize]?.file
     }
 
     // MARK: - Checks

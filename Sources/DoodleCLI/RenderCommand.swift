@@ -44,6 +44,7 @@ struct RenderCommand: ParsableCommand {
         let flags = try flagPreset()
         let base = try basePreset(preset)
         let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
+        for notice in job.notices { print("note: \(notice)") }
         let runner = JobRunner()
         runner.createOutputFolders = false
         runner.precision = precision

@@ -65,6 +65,7 @@ struct RunCommand: ParsableCommand {
                 guard !json else { return }
                 switch event {
                 case .started(let job, let phases):
+                    for notice in job.notices { print("note: \(notice)") }
                     let (w, h) = job.inputs.finalSize
                     print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations")
                 case .frameFailed(let error):

@@ -251,9 +251,12 @@ public struct ParameterEditor: Sendable {
 
     // MARK: - Internals
 
+    /// Where values edited here come from (the studio's edits go together, like one file's).
+    static let studio = PresetSource(file: "the studio")
+
     private mutating func assign(_ id: PresetKey, _ new: PresetValue?) -> ParameterChange {
         let old = display(id)
-        preset[id] = new
+        preset.set(id, new, from: Self.studio)
         return ParameterChange(id: id, label: id.parameter.label, old: old, new: display(id))
     }
 

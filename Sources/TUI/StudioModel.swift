@@ -491,6 +491,7 @@ public final class StudioModel {
         let size = parameters.display(.outputSize)
         let scale = parameters.scale
         guard scale != 1 else { return size }
+        guard parameters.preset.scaleApplies else { return "\(size) (the preset's scale \(parameters.display(.scale)) leaves an explicit size as it is)" }
         let base = parameters.outputSize ?? automaticSize
         guard let (w, h) = base else { return "\(size) x \(parameters.display(.scale))" }
         return "\(size) x \(parameters.display(.scale)) = \(Int((Float(w) * scale).rounded()))x\(Int((Float(h) * scale).rounded()))"
@@ -695,6 +696,8 @@ public final class StudioModel {
     /// found again beside the preset's images.
     private func statePreset(forFile: Bool) -> Preset {
         var p = parameters.preset
+        // In a file the scale sits beside the size and would multiply it: keep the size as it is.
+        if forFile && !p.scaleApplies { p.scale = 1 }
         p.style = inputs[.style]?.path
         p.content = inputs[.content]?.path
         p.styleMap = inputs[.styleMap].flatMap { forFile || $0.note == nil ? $0.path : nil }
@@ -938,6 +941,7 @@ public final class StudioModel {
             setStatus("cannot start: \(error)", .error)
             return
         }
+        for notice in job.notices { note(notice, .warning) }
         let renderInputs = job.inputs, settings = job.settings, output = job.output
         let (w, h) = renderInputs.finalSize
         let paths = job.inputPaths

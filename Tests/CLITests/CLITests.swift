@@ -282,6 +282,16 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Image.read(from: rescue.appendingPathComponent(saved[0]).path).width, 48)
     }
 
+    /// An input with transparent areas is painted over white, and the render says so once.
+    func testTransparentInputIsNoted() throws {
+        let rgba = DoodleBinary.packageRoot.appendingPathComponent("Tests/Fixtures/images/rgba_style48.png").path
+        let run = try doodle(["render", "--style", rgba, "--output", "t.png", "--output-size", "32x32", "--phases", "1",
+                              "--iterations", "1", "--print-every", "0"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let notes = run.stdout.split(separator: "\n").filter { $0.hasPrefix("note: ") }
+        XCTAssertEqual(notes, ["note: '\(rgba)' is transparent in 25.0% of its pixels: doodle paints them over white (flatten it on another colour to choose)"])
+    }
+
     /// Weights that are not finite, negative or too large for float arithmetic, and a seed
     /// that is neither a word nor a file: one line each, exit 2, nothing written.
     func testBadWeightsAndSeedsSayWhatToGive() throws {

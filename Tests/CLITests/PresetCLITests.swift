@@ -132,6 +132,16 @@ final class PresetCLITests: XCTestCase {
                                 "--output", "quick.png", "--phases", "1", "--iterations", "2", "--print-every", "0"])
         XCTAssertEqual(quick.status, 0, quick.stderr)
         XCTAssertTrue(quick.stdout.contains("doodle to artwork: 24x24"), quick.stdout)
+        // An explicit size is the size: quick's scale does not shrink it; --scale given with it does.
+        let sized = try doodle(["render", "--preset", "quick", "--style", "art/style.png", "--map", "art/doodle_sem.png",
+                                "--output", "sized.png", "--output-size", "40x32", "--phases", "1", "--iterations", "1", "--print-every", "0"])
+        XCTAssertEqual(sized.status, 0, sized.stderr)
+        XCTAssertTrue(sized.stdout.contains("doodle to artwork: 40x32"), sized.stdout)
+        XCTAssertEqual(try Image.read(from: path("sized.png")).width, 40)
+        let scaled = try doodle(["render", "--preset", "quick", "--style", "art/style.png", "--map", "art/doodle_sem.png",
+                                 "--output", "scaled.png", "--output-size", "40x32", "--scale", "1.5", "--phases", "1",
+                                 "--iterations", "1", "--print-every", "0"])
+        XCTAssertTrue(scaled.stdout.contains("doodle to artwork: 60x48"), scaled.stdout)
 
         // A bad preset file: one line with file:line, exit 2.
         try write("styel-weight: 3\n", to: "bad.yaml")

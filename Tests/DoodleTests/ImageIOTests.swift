@@ -132,6 +132,8 @@ final class ImageIOTests: XCTestCase {
         let image = try Image.read(from: fixture("rgba8.png"))
         XCTAssertEqual((0..<3).map { image.pixel(c: $0, x: 0, y: 0) }, [255, 255, 255])
         XCTAssertEqual((0..<3).map { image.pixel(c: $0, x: 1, y: 0) }, [56, 111, 226])
+        XCTAssertGreaterThan(image.transparentShare, 0, "the transparent share is kept for a notice")
+        XCTAssertEqual(try Image.read(from: fixture("rgb8.png")).transparentShare, 0)
     }
 
     func testRGB16PNGKeepsPrecision() throws { try checkFixture("rgb16.png") }
