@@ -22,6 +22,18 @@ extension Image {
     /// everything else `channels == 3`. Alpha is composited over white. 16-bit PNG
     /// samples are scaled to 0...255 keeping their precision (257 levels per unit).
     public static func read(from path: String) throws -> Image {
+        try decode(path) { fromRaster($0) }
+    }
+
+    /// A small copy of a PNG or JPEG for a preview, at most `maxSide` pixels a side (box
+    /// averages of the file's samples), and the file's own size. The full image is never made
+    /// in floats: an 8000x8000 PNG costs its 8-bit samples while decoding, then nothing.
+    public static func readPreview(from path: String, maxSide: Int) throws -> (image: Image, width: Int, height: Int) {
+        try decode(path) { raster in (preview(raster, maxSide: maxSide), Int(raster.width), Int(raster.height)) }
+    }
+
+    /// Decodes the file and hands the raster (freed afterwards) to `convert`.
+    private static func decode<T>(_ path: String, _ convert: (ic_raster) -> T) throws -> T {
         let bytes = try readWholeFile(path)
         if bytes.isEmpty {
             throw ImageError(kind: .unsupportedFormat, path: path,
@@ -54,7 +66,33 @@ extension Image {
         guard raster.data != nil, raster.width > 0, raster.height > 0, (1...4).contains(raster.channels) else {
             throw decodeError(code: Int32(IC_ERR_CORRUPT), message: "empty image", codec: codec, path: path)
         }
-        return fromRaster(raster)
+        return convert(raster)
+    }
+
+    /// Box-averages the raster's samples down to at most `maxSide` a side, then converts.
+    private static func preview(_ raster: ic_raster, maxSide: Int) -> Image {
+        let width = Int(raster.width), height = Int(raster.height), stored = Int(raster.channels)
+        let factor = max(1, (max(width, height) + maxSide - 1) / max(1, maxSide))
+        guard factor > 1 else { return fromRaster(raster) }
+        let w = max(1, width / factor), h = max(1, height / factor)
+        var sums = [Double](repeating: 0, count: w * h * stored)
+        func accumulate<T: BinaryInteger>(_ samples: UnsafePointer<T>) {
+            for y in 0..<(h * factor) {
+                let row = samples + y * width * stored
+                let out = (y / factor) * w * stored
+                for x in 0..<(w * factor) {
+                    for c in 0..<stored { sums[out + (x / factor) * stored + c] += Double(row[x * stored + c]) }
+                }
+            }
+        }
+        let is16 = raster.bit_depth == 16
+        if is16 { accumulate(UnsafePointer(raster.data!.assumingMemoryBound(to: UInt16.self))) }
+        else { accumulate(UnsafePointer(raster.data!.assumingMemoryBound(to: UInt8.self))) }
+        let count = Double(factor * factor)
+        let averaged = sums.map { UInt16(($0 / count).rounded()) }
+        return averaged.withUnsafeBufferPointer {
+            planar($0.baseAddress!, width: w, height: h, stored: stored, maxValue: is16 ? 65535 : 255)
+        }
     }
 
     /// Interleaved 8/16-bit samples (gray, gray+alpha, RGB, RGBA) to planar

@@ -67,7 +67,8 @@ public enum StudioMessage: Sendable {
     case weightsLoaded(seconds: Double)
     case weightsFailed(String)
     /// The image under the file chooser's cursor.
-    case preview(path: String, image: Image?, error: String?)
+    /// A file chooser's preview: a small copy of the image and the file's size, or why not.
+    case preview(path: String, image: Image?, size: (width: Int, height: Int)?, error: String?)
 }
 
 /// A locked queue from any thread to the UI loop, which drains it between key presses.

@@ -63,7 +63,14 @@ public final class StudioModel {
     }
     public private(set) var recent: RecentFolders
     /// The image under the browser's cursor, once loaded.
-    public private(set) var preview: (path: String, image: Image?, error: String?)?
+    public private(set) var preview: Preview?
+    /// A chooser's preview: a small copy of the image (at most 256 a side) and the file's size.
+    public struct Preview: Sendable {
+        public let path: String
+        public let image: Image?
+        public let size: (width: Int, height: Int)?
+        public let error: String?
+    }
     /// The preset under the preset chooser's cursor: its text, or why it cannot be loaded.
     public private(set) var presetPreview: (path: String, lines: [String], error: String?)?
 
@@ -77,6 +84,9 @@ public final class StudioModel {
     public private(set) var presetName: String?
     /// The file name being typed after S (save as a preset), if any.
     public private(set) var savePrompt: String?
+    /// The name in `savePrompt` is the one offered, untouched: the first character typed
+    /// replaces it (as in a selected field); Backspace or Right edits it instead.
+    public private(set) var savePromptOffered = false
     /// The name typed for a preset file that exists: waiting for y to overwrite it.
     public private(set) var confirmingOverwrite: String?
     /// The preset file saved last (the next S offers it again).
@@ -122,7 +132,7 @@ public final class StudioModel {
     private var inputPathsOfRun: [String] = []
     private let writeQueue = DispatchQueue(label: "doodle.tui.write")
     private let previewLoader: PreviewLoader
-    private var previewCache: [String: (image: Image?, error: String?)] = [:]
+    private var previewCache: [String: Preview] = [:]
     private var versionCounter = 0
 
     public init(configuration: StudioConfiguration, inbox: Inbox, makeRun: @escaping RenderRunFactory) {
@@ -184,10 +194,11 @@ public final class StudioModel {
             note(String(format: "VGG19 weights loaded (%.1f s)", seconds), .info)
         case .weightsFailed(let error):
             note("VGG19 weights: \(error)", .warning)
-        case .preview(let path, let image, let error):
-            previewCache[path] = (image, error)
-            if previewCache.count > 32 { previewCache.removeAll() ; previewCache[path] = (image, error) }
-            if browser?.selectedEntry?.path == path { preview = (path, image, error) }
+        case .preview(let path, let image, let size, let error):
+            let entry = Preview(path: path, image: image, size: size, error: error)
+            previewCache[path] = entry
+            if previewCache.count > 32 { previewCache.removeAll() ; previewCache[path] = entry }
+            if browser?.selectedEntry?.path == path { preview = entry }
         }
     }
 
@@ -604,9 +615,9 @@ public final class StudioModel {
         }
         if preview?.path == entry.path { return }
         if let cached = previewCache[entry.path] {
-            preview = (entry.path, cached.image, cached.error)
+            preview = cached
         } else {
-            preview = (entry.path, nil, nil)
+            preview = Preview(path: entry.path, image: nil, size: nil, error: nil)
             previewLoader.request(entry.path)
         }
     }
@@ -721,11 +732,14 @@ public final class StudioModel {
     public func beginSavePreset() {
         revision += 1
         savePrompt = lastSavedPreset ?? Self.defaultPresetFile
-        setStatus("save the settings as a preset: type the file name (.yaml); Enter saves, Esc cancels", .prompt)
+        savePromptOffered = true
+        setStatus("save the settings as a preset: type a file name (.yaml) to replace the one offered, Backspace edits it; Enter saves, Esc cancels", .prompt)
     }
 
     private func handleSavePrompt(_ key: Key) {
         guard var text = savePrompt else { return }
+        let offered = savePromptOffered
+        savePromptOffered = false
         switch key {
         case .escape:
             savePrompt = nil
@@ -738,10 +752,13 @@ public final class StudioModel {
         case .control("u"):
             savePrompt = ""
         case .char(let c):
+            if offered { text = "" }
             text.append(c)
             savePrompt = text
-        default:
+        case .right, .end:
             break
+        default:
+            savePromptOffered = offered
         }
     }
 
@@ -1114,9 +1131,10 @@ final class PreviewLoader: @unchecked Sendable {
             lock.lock(); let current = wanted; lock.unlock()
             guard current == path else { return }
             do {
-                inbox.post(.preview(path: path, image: try Image.read(from: path), error: nil))
+                let small = try Image.readPreview(from: path, maxSide: 256)
+                inbox.post(.preview(path: path, image: small.image, size: (small.width, small.height), error: nil))
             } catch {
-                inbox.post(.preview(path: path, image: nil, error: "\(error)"))
+                inbox.post(.preview(path: path, image: nil, size: nil, error: "\(error)"))
             }
         }
     }

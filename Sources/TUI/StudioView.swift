@@ -356,7 +356,8 @@ public final class StudioView {
             if let image = p.image {
                 let t = thumbnail(key: "pv-\(p.path)", image: image, columns: pw, rows: listHeight - 1)
                 draw(t, &canvas, x: px, y: listTop)
-                canvas.put("\(image.width)x\(image.height)", x: px, y: listTop + t.rows, style: Theme.muted)
+                let (w, h) = p.size ?? (image.width, image.height)
+                canvas.put("\(w)x\(h)", x: px, y: listTop + t.rows, style: Theme.muted)
             } else if let error = p.error {
                 for (i, line) in TextWidth.wrap(error, width: pw).prefix(listHeight).enumerated() {
                     canvas.put(line, x: px, y: listTop + i, style: Theme.error)
@@ -563,8 +564,9 @@ public final class StudioView {
         } else if let typed = model.savePrompt {
             let shown = TextWidth.truncateLeft(typed, to: fieldWidth - 1, ellipsis: canvas.ellipsis)
             canvas.putPadded(shown + (unicode ? "▏" : "_"), x: x + 8, y: y + 1, width: fieldWidth, style: Theme.field)
-            canvas.put(TextWidth.truncate("YAML (.yaml/.yml); paths are written relative to its folder.", to: inner, ellipsis: canvas.ellipsis),
-                       x: x + 2, y: y + 3, style: Theme.muted)
+            let hint = model.savePromptOffered ? "Typing replaces the name offered; Backspace edits it. YAML (.yaml/.yml)."
+                : "YAML (.yaml/.yml); paths are written relative to its folder."
+            canvas.put(TextWidth.truncate(hint, to: inner, ellipsis: canvas.ellipsis), x: x + 2, y: y + 3, style: Theme.muted)
         }
         canvas.put(TextWidth.truncate("It loads back with l, and doodle render --preset FILE renders it.", to: inner, ellipsis: canvas.ellipsis),
                    x: x + 2, y: y + 4, style: Theme.muted)

@@ -126,6 +126,28 @@ final class ImageIOTests: XCTestCase {
 
     func testRGB8PNG() throws { try checkFixture("rgb8.png") }
 
+    /// A preview is the box average of the file's samples, at most `maxSide` a side, with the
+    /// file's own size; small files come back whole.
+    func testPreviewIsABoxAverageWithTheFilesSize() throws {
+        let path = NSTemporaryDirectory() + "preview-\(UUID().uuidString).png"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let image = Image(width: 100, height: 60, channels: 3) { c, x, y in Float((x * 7 + y * 3 + c * 50) % 256) }
+        try image.writePNG(to: path)
+        let preview = try Image.readPreview(from: path, maxSide: 32)
+        XCTAssertEqual(preview.width, 100)
+        XCTAssertEqual(preview.height, 60)
+        XCTAssertEqual(preview.image.width, 25, "factor 4")
+        XCTAssertEqual(preview.image.height, 15)
+        for (c, x, y) in [(0, 0, 0), (1, 7, 3), (2, 24, 14)] {
+            var sum: Float = 0
+            for dy in 0..<4 { for dx in 0..<4 { sum += image.pixel(c: c, x: 4 * x + dx, y: 4 * y + dy) } }
+            XCTAssertEqual(preview.image.pixel(c: c, x: x, y: y), (sum / 16).rounded(), accuracy: 0.51)
+        }
+        XCTAssertEqual(try Image.readPreview(from: path, maxSide: 256).image, try Image.read(from: path))
+        let rgba = try Image.readPreview(from: fixture("rgba8.png"), maxSide: 256).image
+        XCTAssertEqual(rgba, try Image.read(from: fixture("rgba8.png")))
+    }
+
     func testRGBA8PNGIsCompositedOverWhite() throws {
         try checkFixture("rgba8.png")
         // (0, 0) has alpha 0 (pure white); (1, 0) has alpha 255 (the colour itself).

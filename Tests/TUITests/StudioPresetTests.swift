@@ -207,8 +207,18 @@ final class StudioPresetTests: XCTestCase {
         model.edit(.styleWeight) { try $0.set(.styleWeight, typed: "33.5") }
         model.edit(.smoothness) { try $0.set(.smoothness, typed: "0.3") }
 
+        // The name offered is replaced by typing, and edited after Backspace.
         model.handle(.char("S"))
         XCTAssertEqual(model.savePrompt, StudioModel.defaultPresetFile)
+        model.handle(.char("a"))
+        XCTAssertEqual(model.savePrompt, "a", "typing replaces the offered name")
+        model.handle(.escape)
+        model.handle(.char("S"))
+        model.handle(.backspace)
+        model.handle(.char("X"))
+        XCTAssertEqual(model.savePrompt, String(StudioModel.defaultPresetFile.dropLast()) + "X", "Backspace edits the offered name")
+        model.handle(.escape)
+        model.handle(.char("S"))
         model.handle(.control("u"))
         let file = scratch + "/presets/mine.yaml"
         for ch in file { model.handle(.char(ch)) }
