@@ -49,7 +49,7 @@ struct RenderCommand: ParsableCommand {
         runner.createOutputFolders = false
         runner.precision = precision
 
-        let printEvery = job.printEvery
+        let printEvery = LiveProgress.printEvery(job)
         var frameError: Error?
         let rendered = try runner.render(job, events: { event in
             switch event {
@@ -71,6 +71,7 @@ struct RenderCommand: ParsableCommand {
                 printSynthesisEvent(event, printEvery: printEvery)
             }
         }, shouldStop: { interrupt.raised })
+        LiveProgress.clear()
         if let frameError { FileHandle.standardError.write(Data("doodle: frames: \(frameError)\n".utf8)) }
         if rendered.stopped {
             print(rendered.interruptionText)
@@ -111,7 +112,9 @@ func stageLine(_ t: StageTiming, seconds: Double) -> String {
 
 /// Progress of a render as `doodle render` prints it: at the end of each phase, where its
 /// evaluations' time went.
+/// On a terminal a live bar follows the evaluations (`LiveProgress`).
 func printSynthesisEvent(_ event: SynthesisEvent, printEvery: Int) {
+    LiveProgress.clear()
     switch event {
     case .phaseStarted(let p):
         PhaseTally.current = (0, StageTiming())
@@ -120,6 +123,7 @@ func printSynthesisEvent(_ event: SynthesisEvent, printEvery: Int) {
         PhaseTally.current.evaluations += 1
         PhaseTally.current.timing = PhaseTally.current.timing + r.timing
         if printEvery > 0 && (r.iteration % printEvery == 0 || r.iteration == 1) { print(progressLine(r)) }
+        LiveProgress.show(r)
     case .phaseFinished(let p, _):
         let (n, t) = PhaseTally.current
         print(String(format: "phase %d/%d done: %d evaluations: network %.1f s, matching %.1f s, losses %.1f s",

@@ -59,12 +59,13 @@ struct RunCommand: ParsableCommand {
             if interrupt?.raised == true { break }
             let tag = "[\(index + 1)/\(count)] \(job.name)"
             if !json { print(tag + (job.preset.output.map { ": \($0)" } ?? "")) }
-            let printEvery = job.resolvedPreset().printEvery ?? 10
+            var printEvery = job.resolvedPreset().printEvery ?? 10
             let result = runner.run(job, events: { event in
                 if interrupt == nil, case .started = event { interrupt = InterruptFlag() }
                 guard !json else { return }
                 switch event {
                 case .started(let job, let phases):
+                    printEvery = LiveProgress.printEvery(job)
                     for notice in job.notices { print("note: \(notice)") }
                     let (w, h) = job.inputs.finalSize
                     print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations")
@@ -74,6 +75,7 @@ struct RunCommand: ParsableCommand {
                     printSynthesisEvent(event, printEvery: printEvery)
                 }
             }, shouldStop: { interrupt?.raised ?? false })
+            LiveProgress.clear()
             results.append(result)
             if json {
                 print(jsonLine(JobLine(result)))

@@ -125,6 +125,26 @@ final class StudioEndToEndTests: XCTestCase {
         try waitFor("'\(text)'", timeout: timeout, file: file, line: line) { $0.contains(text) }
     }
 
+    /// On a terminal `doodle render` redraws one progress line per phase in place (a bar, the
+    /// iteration, the speed, the time left) instead of the periodic log lines, and clears it
+    /// before the next line: the finished screen has the phase lines and no bar.
+    func testRenderShowsALiveProgressBarOnATerminal() throws {
+        guard FileManager.default.fileExists(atPath: weightsPath) else { throw XCTSkip("no VGG19 weights at \(weightsPath)") }
+        let raw = scratch + "/raw.log", out = scratch + "/live.png"
+        let command = "sleep 0.5; cd '\(Self.packageRoot)/samples' && TERM=tmux-256color '\(binary)' render --weights '\(weightsPath)' "
+            + "--style monet.jpg --map coast_sem.png --output '\(out)' --output-size 64x48 --phases 1 --iterations 12; "
+            + "echo EXIT=$?; sleep 60"
+        XCTAssertEqual(tmux(["-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command]).status, 0)
+        tmux(["pipe-pane", "-o", "-t", session, "cat >> '\(raw)'"])
+        let final = try waitFor(text: "EXIT=0", timeout: 60)
+        let bytes = try String(contentsOfFile: raw, encoding: .utf8)
+        XCTAssertTrue(bytes.contains("\r\u{1B}[Kphase 1/1 [#"), "the bar is drawn in place")
+        XCTAssertTrue(bytes.contains("] 12/12  "), "up to the last iteration")
+        XCTAssertFalse(bytes.contains("iter 10/12"), "no periodic lines on a terminal without --print-every")
+        XCTAssertTrue(final.contains("phase 1/1 done: 12 evaluations"), final)
+        XCTAssertFalse(final.contains("[####"), "the bar is cleared when the phase ends:\n\(final)")
+    }
+
     /// The iteration counter of the Run pane.
     func iteration(_ screen: String) -> Int? {
         let regex = try! NSRegularExpression(pattern: "iteration +([0-9]+)/[0-9]+")
