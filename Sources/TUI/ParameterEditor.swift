@@ -214,21 +214,6 @@ public struct ParameterEditor: Sendable {
         assign(id, self[id].defaultValue ?? (id == .output ? .path("doodle.png") : nil))
     }
 
-    /// Lays `p`'s values over the current ones (a loaded preset).
-    public mutating func take(_ p: Preset) {
-        preset = p.merged(over: preset)
-        preset.name = nil
-        preset.description = nil
-    }
-
-    /// Sets the inputs (paths), keeping every other value.
-    public mutating func setInputs(style: String?, styleMap: String?, map: String?, content: String?) {
-        preset.style = style
-        preset.styleMap = styleMap
-        preset.map = map
-        preset.content = content
-    }
-
     // MARK: - The values for a render
 
     /// The engine settings (the seed is `.noise` or `.content`; a seed file is read by the resolver).
