@@ -53,9 +53,7 @@ struct BenchCommand: ParsableCommand {
             let bench = NetBenchmark(width: size.width, height: size.height, layer: VGGLayer(name: layer)!, runs: runs)
             let r = bench.run(network: net)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
             } else {
                 print("cpu: \(r.cpu.summary); oneDNN \(r.oneDNNVersion)")
                 print("precision: \(r.precision) (\(choice.reason))")
@@ -118,9 +116,7 @@ extension BenchCommand {
             let net = VGG19(weights: try VGG19Weights.load(path: path))
             let r = try RenderBenchmark(inputs: inputs, settings: settings).run(network: net)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
             } else {
                 print("render \(r.width)x\(r.height) from \(mapPath), \(r.phases) phases x \(r.iterations) iterations: " +
                       String(format: "%.1f s, %.3f s per evaluation", r.seconds, r.secondsPerEvaluation))
@@ -149,9 +145,7 @@ extension BenchCommand {
             bench.hashFile = hash ?? (FileManager.default.fileExists(atPath: weights) ? weights : nil)
             let r = try bench.run()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
                 return
             }
             print("cpu: \(r.cpu.summary); medians of \(r.runs) runs")

@@ -28,9 +28,7 @@ struct MapCommand: ParsableCommand {
             let images = try maps.map { try Image.read(from: $0) }
             let report = MapReport(images: images, names: maps)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else {
                 printReport(report)
             }

@@ -79,9 +79,7 @@ extension BenchCommand {
             let net = VGG19(weights: try VGG19Weights.load(path: path))
             let r = try bench.run(network: net)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
                 return
             }
             print("match \(r.width)x\(r.height), \(stylePath) to \(mapPath), \(r.threads) threads, medians of \(r.runs) calls")

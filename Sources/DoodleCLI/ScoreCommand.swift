@@ -64,9 +64,7 @@ struct ScoreCommand: ParsableCommand {
                                  style: content != nil || texture
                                      ? ContentScorer.styleStatistics(output: result, style: styleImage, network: network) : nil)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
             return
         }
         print("'\(output)' (\(result.width)x\(result.height)) against '\(style)' (\(styleImage.width)x\(styleImage.height))"
