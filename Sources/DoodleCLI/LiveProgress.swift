@@ -32,7 +32,7 @@ enum LiveProgress {
     /// The log's interval: on a terminal the bar replaces the periodic lines unless the user
     /// asked for them (`--print-every`, `print-every:`); pipes keep them.
     static func printEvery(_ job: ResolvedJob) -> Int {
-        let explicit = job.preset.sources[.printEvery].map { !$0.file.hasPrefix("built-in preset") } ?? false
+        let explicit = job.preset.sources[.printEvery] != Preset.defaults.sources[.printEvery]
         return enabled && !explicit ? 0 : job.printEvery
     }
 }

@@ -36,6 +36,14 @@ final class SynthesisTests: XCTestCase {
         Image(width: width, height: height, channels: 3) { c, _, y in y < height / 2 ? blue[c] : orange[c] }
     }
 
+    /// A doodle of `width`x`height` painted from the 48x48 style.
+    func doodleSynthesis(width: Int, height: Int, iterations: Int, phases: Int = 1) throws -> Synthesis {
+        let (style, styleMap) = Self.style(size: 48)
+        return try Synthesis(network: try network(),
+                             inputs: RenderInputs(style: style, styleMap: styleMap, targetMap: Self.doodle(width: width, height: height)),
+                             settings: Self.settings(iterations: iterations, phases: phases))
+    }
+
     static func settings(iterations: Int = 30, phases: Int = 1) -> RenderSettings {
         var s = RenderSettings()
         s.iterations = IterationSchedule([iterations])
@@ -118,11 +126,7 @@ final class SynthesisTests: XCTestCase {
     }
 
     func testStopReturnsTheImageSoFar() throws {
-        let (style, styleMap) = Self.style(size: 48)
-        let synthesis = try Synthesis(network: try network(),
-                                      inputs: RenderInputs(style: style, styleMap: styleMap,
-                                                           targetMap: Self.doodle(width: 64, height: 64)),
-                                      settings: Self.settings(iterations: 50, phases: 2))
+        let synthesis = try doodleSynthesis(width: 64, height: 64, iterations: 50, phases: 2)
         var evaluations = 0
         let (image, stopped) = synthesis.run(events: { event in
             if case .iteration = event { evaluations += 1 }
@@ -134,11 +138,7 @@ final class SynthesisTests: XCTestCase {
 
     /// Time spent waiting in `shouldStop` (a paused studio) does not count as render time.
     func testWaitingInShouldStopIsNotCountedAsSpeed() throws {
-        let (style, styleMap) = Self.style(size: 48)
-        let synthesis = try Synthesis(network: try network(),
-                                      inputs: RenderInputs(style: style, styleMap: styleMap,
-                                                           targetMap: Self.doodle(width: 48, height: 48)),
-                                      settings: Self.settings(iterations: 4, phases: 1))
+        let synthesis = try doodleSynthesis(width: 48, height: 48, iterations: 4, phases: 1)
         var reports: [IterationReport] = []
         let start = Date()
         _ = synthesis.run(events: { event in
@@ -158,11 +158,7 @@ final class SynthesisTests: XCTestCase {
 
     /// A weight changed while the render runs applies from the next evaluation, and says so.
     func testWeightChangedDuringARunTakesEffectNextEvaluation() throws {
-        let (style, styleMap) = Self.style(size: 48)
-        let synthesis = try Synthesis(network: try network(),
-                                      inputs: RenderInputs(style: style, styleMap: styleMap,
-                                                           targetMap: Self.doodle(width: 32, height: 32)),
-                                      settings: Self.settings(iterations: 6))
+        let synthesis = try doodleSynthesis(width: 32, height: 32, iterations: 6)
         var styleLoss: [Int: Double] = [:], changes: [(String, Int)] = []
         _ = synthesis.run(events: { event in
             switch event {
