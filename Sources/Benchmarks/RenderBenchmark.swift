@@ -5,6 +5,7 @@ import Doodle
 /// A fixed short render, timed per stage, so that changes to the hot path can be compared.
 public struct RenderBenchmark {
     public struct Result: Codable, Sendable {
+        public let styleLoss: String
         public let width: Int
         public let height: Int
         public let phases: Int
@@ -40,7 +41,7 @@ public struct RenderBenchmark {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let t = synthesis.timing, n = Double(max(1, synthesis.evaluations))
         let (w, h) = inputs.finalSize
-        return Result(width: w, height: h, phases: synthesis.phasePlan().count, iterations: settings.iterations.evaluations(inPhase: 0),
+        return Result(styleLoss: settings.styleLoss.rawValue, width: w, height: h, phases: synthesis.phasePlan().count, iterations: settings.iterations.evaluations(inPhase: 0),
                       evaluations: synthesis.evaluations, seconds: seconds,
                       secondsPerEvaluation: (seconds - t.setup) / n, networkPerEvaluation: t.network / n,
                       matchingPerEvaluation: t.matching / n, lossesPerEvaluation: t.losses / n,

@@ -51,16 +51,24 @@ public struct StyleStatistics: Sendable, Encodable {
     /// Mean over `layers` of the relative Gram matrix distance.
     public let gramDistance: Double
     public let layers: [VGGLayer]
+    /// The relative Gram distance at `classLayer`, class to class with maps (one class covering
+    /// everything without), weighted by the classes' shares of the result.
+    public let classGramDistance: Double
+    public let classLayer: VGGLayer
 
-    public init(gramDistance: Double, layers: [VGGLayer]) {
+    public init(gramDistance: Double, layers: [VGGLayer], classGramDistance: Double, classLayer: VGGLayer) {
         self.gramDistance = gramDistance
         self.layers = layers
+        self.classGramDistance = classGramDistance
+        self.classLayer = classLayer
     }
 
-    enum CodingKeys: String, CodingKey { case gramDistance }
+    enum CodingKeys: String, CodingKey { case gramDistance, classGramDistance, classLayer }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(rounded(gramDistance, 4), forKey: .gramDistance)
+        try c.encode(rounded(classGramDistance, 4), forKey: .classGramDistance)
+        try c.encode(classLayer.name, forKey: .classLayer)
     }
 }
 
@@ -169,22 +177,48 @@ public enum ContentScorer {
 
     public static let statisticsLayers: [VGGLayer] = [.conv1_1, .conv2_1, .conv3_1, .conv4_1]
 
-    /// The relative Gram distance of `output` to `style` (see the top of this file).
-    public static func styleStatistics(output: Image, style: Image, network: VGG19) -> StyleStatistics {
+    /// The relative Gram distance of `output` to `style` (see the top of this file); with
+    /// maps (`outputMap` at the output's size, `styleMap` at the style's, one palette), also
+    /// class to class at conv3_1.
+    public static func styleStatistics(output: Image, style: Image, maps: (output: SemanticMap, style: SemanticMap)? = nil,
+                                       network: VGG19) -> StyleStatistics {
         let layers = statisticsLayers
         let a = network.forward(output.rgb().tensor, to: Set(layers))
         let b = network.forward(style.rgb().tensor, to: Set(layers))
         var total = 0.0
-        for layer in layers {
-            let (ga, gb) = (gram(a[layer]!), gram(b[layer]!))
-            var difference = 0.0, norm = 0.0
-            for i in 0..<gb.count {
-                difference += Double(ga[i] - gb[i]) * Double(ga[i] - gb[i])
-                norm += Double(gb[i]) * Double(gb[i])
+        for layer in layers { total += relativeDistance(gram(a[layer]!), gram(b[layer]!)) }
+        let classLayer = VGGLayer.conv3_1
+        var classDistance = relativeDistance(gram(a[classLayer]!), gram(b[classLayer]!))
+        if let maps {
+            let (fa, fb) = (a[classLayer]!, b[classLayer]!)
+            func labels(_ map: SemanticMap) -> ClassLabels {
+                ClassLabels(width: map.width, height: map.height, labels: map.labels, classCount: map.palette.count)
             }
-            total += norm > 0 ? (difference / norm).squareRoot() : 0
+            let outputLabels = labels(maps.output)
+            let (ma, mb) = (outputLabels.masks(at: classLayer, .simple), labels(maps.style).masks(at: classLayer, .simple))
+            var (sum, weight) = (0.0, 0.0)
+            for (k, share) in outputLabels.shares.enumerated() where share > 0 {
+                let (na, nb) = (ma[k].reduce(0) { $0 + $1 * $1 }, mb[k].reduce(0) { $0 + $1 * $1 })
+                guard na > 0, nb > 0 else { continue }
+                let ga = GramLoss.gram(fa.data, channels: fa.channels, mask: ma[k], norm: na)
+                let gb = GramLoss.gram(fb.data, channels: fb.channels, mask: mb[k], norm: nb)
+                sum += Double(share) * relativeDistance(ga, gb)
+                weight += Double(share)
+            }
+            if weight > 0 { classDistance = sum / weight }
         }
-        return StyleStatistics(gramDistance: total / Double(layers.count), layers: layers)
+        return StyleStatistics(gramDistance: total / Double(layers.count), layers: layers,
+                               classGramDistance: classDistance, classLayer: classLayer)
+    }
+
+    /// |a - b| / |b|.
+    static func relativeDistance(_ a: [Float], _ b: [Float]) -> Double {
+        var difference = 0.0, norm = 0.0
+        for i in 0..<b.count {
+            difference += Double(a[i] - b[i]) * Double(a[i] - b[i])
+            norm += Double(b[i]) * Double(b[i])
+        }
+        return norm > 0 ? (difference / norm).squareRoot() : 0
     }
 
     /// `F F^T / (h w)` of `[C, h, w]` features, C x C.

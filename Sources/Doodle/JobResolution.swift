@@ -87,9 +87,20 @@ extension ResolvedJob {
                 inputs.names.targetMap = targetMapPath
                 paths += [styleMapPath, targetMapPath]
             } else if let given = p.styleMap ?? p.map {
-                throw styleMapPath == nil
-                    ? JobError("'\(given)' needs a style map too: give --style-map (style-map: in a preset; looked for '\(Self.besidePath(style, ext: semanticExt))')", key: .map)
-                    : JobError("'\(given)' needs a target map too: give --map (map: in a preset; looked for '\(Self.besidePath(targetImage, ext: semanticExt))')", key: .styleMap)
+                // A black-and-white map on one side only is a mask (see `Synthesis.validate`).
+                let mask = try read(given, p.styleMap != nil ? .styleMap : .map)
+                if mask.isBlackAndWhiteMask && (p.styleMap != nil || p.content != nil) {
+                    if p.styleMap != nil {
+                        (inputs.styleMap, inputs.names.styleMap) = (mask, given)
+                    } else {
+                        (inputs.targetMap, inputs.names.targetMap) = (mask, given)
+                    }
+                    paths.append(given)
+                } else {
+                    throw styleMapPath == nil
+                        ? JobError("'\(given)' needs a style map too: give --style-map (style-map: in a preset; looked for '\(Self.besidePath(style, ext: semanticExt))')", key: .map)
+                        : JobError("'\(given)' needs a target map too: give --map (map: in a preset; looked for '\(Self.besidePath(targetImage, ext: semanticExt))')", key: .styleMap)
+                }
             }
         }
 
@@ -201,10 +212,7 @@ extension ResolvedJob {
     /// and (unless `allowUnmatched`) that the style map has every class of the doodle.
     public func validate() throws {
         try Synthesis.validate(inputs, settings)
-        guard !allowUnmatched, let styleMap = inputs.styleMap, let targetMap = inputs.targetMap else { return }
-        let detected = SemanticMap.detect([MapPixels(image: styleMap, name: inputs.names.styleMap),
-                                           MapPixels(image: targetMap, name: inputs.names.targetMap)])
-        try checkMatched(target: detected[1], style: detected[0])
+        _ = try Synthesis.guide(inputs, settings, allowUnmatched: allowUnmatched)
     }
 
     /// A digest of everything that decides the result's pixels: the contents of the input
@@ -229,7 +237,7 @@ extension ResolvedJob {
         case .image: try file("seed", preset.seed)
         }
         // The engine's internal calibration: a result rendered under another is stale.
-        lines.append("calibration content \(ContentLoss.scale.bitPattern) smoothness \(Smoothness.scale.bitPattern) copy-limit \(VarietyPenalty.pieceLimit)")
+        lines.append("calibration content \(ContentLoss.scale.bitPattern) gram \(GramLoss.scale.bitPattern) smoothness \(Smoothness.scale.bitPattern) copy-limit \(VarietyPenalty.pieceLimit)")
         return SHA256.hexDigest(of: Array(lines.joined(separator: "\n").utf8))
     }
 }

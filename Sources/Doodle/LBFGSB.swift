@@ -43,10 +43,10 @@ public enum LBFGSBStop: Sendable, Equatable {
 /// Bound-constrained minimisation with the Fortran L-BFGS-B 3.0 (Debian's liblbfgsb).
 ///
 /// The variables are float32 on the caller's side (pixels, for which the network computes
-/// float32 losses and gradients) and double inside L-BFGS-B. Each variable has the same
-/// bounds. The object owns all work storage (about `(2m+5)n` doubles, 72 MB for a 512x384x3
-/// image with m = 5) and reuses it across `minimize` calls. Not thread-safe: one `minimize`
-/// at a time per object.
+/// float32 losses and gradients) and double inside L-BFGS-B. Every variable has the same
+/// bounds, except those `fix` pins. The object owns all work storage (about `(2m+5)n` doubles,
+/// 72 MB for a 512x384x3 image with m = 5) and reuses it across `minimize` calls. Not
+/// thread-safe: one `minimize` at a time per object.
 public final class LBFGSBMinimizer {
     /// The number of variables.
     public let count: Int
@@ -77,6 +77,13 @@ public final class LBFGSBMinimizer {
         self.storage = Storage(count: n, lower: lower, upper: upper)
         self.xFloat = [Float](repeating: 0, count: n)
         self.gFloat = [Float](repeating: 0, count: n)
+    }
+
+    /// Holds the variables at `indices` at `values` (both bounds set to the value) in every
+    /// later `minimize`: pixels a mask keeps as they are.
+    public func fix(_ indices: [Int], at values: [Float]) {
+        precondition(indices.count == values.count, "one value per fixed variable")
+        for (i, v) in zip(indices, values) { storage.fix(i, at: Double(v)) }
     }
 
     /// Minimises the objective starting from `x`, and leaves in `x` the best point evaluated
@@ -194,6 +201,12 @@ private final class Storage {
         lsave.initialize(repeating: 0)
         isave.initialize(repeating: 0)
         dsave.initialize(repeating: 0)
+    }
+
+    func fix(_ i: Int, at value: Double) {
+        l[i] = value
+        u[i] = value
+        nbd[i] = 2
     }
 
     deinit {

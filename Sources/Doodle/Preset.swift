@@ -73,6 +73,8 @@ public enum PresetValue: Sendable, Equatable {
     case range(ClosedRange<Float>)
     /// Whole numbers, one per phase.
     case counts([Int])
+    /// Real numbers, e.g. one weight per layer.
+    case numbers([Float])
 }
 
 /// A set of render parameters and input paths; any of them may be missing (`nil`): the

@@ -87,6 +87,7 @@ public enum PresetValueParser {
             return counts.count == 1 ? .integer(counts[0]!) : .counts(counts.map { $0! })
         case .integer:
             let text = try scalar(raw, label, example: example)
+            if text == "auto" && parameter.defaultValue == .text("auto") { return .text("auto") }
             guard let value = Int(text) else {
                 throw Problem(message: "\(label) '\(text)' is not a whole number; give e.g. \(example)")
             }
@@ -98,6 +99,9 @@ public enum PresetValueParser {
             }
             return .unsigned(value)
         case .layers:
+            if case .scalar(let s) = raw, s.trimmingCharacters(in: .whitespaces) == "auto", parameter.defaultValue == .text("auto") {
+                return .text("auto")
+            }
             let names: [String]
             switch raw {
             case .scalar(let s): names = s.split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" }).map(String.init)
@@ -111,6 +115,18 @@ public enum PresetValueParser {
                 if !layers.contains(layer) { layers.append(layer) }
             }
             return .layers(layers)
+        case .layerWeights:
+            let parts: [String]
+            switch raw {
+            case .scalar(let s) where s.trimmingCharacters(in: .whitespaces) == "auto": return .text("auto")
+            case .scalar(let s): parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            case .list(let items): parts = items.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            }
+            let values = parts.map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+                throw Problem(message: "\(label) '\(parts.joined(separator: ","))' must be auto or one number per style layer, e.g. 1,1,0.5")
+            }
+            return .numbers(values.map { $0! })
         case .seed:
             let text = try scalar(raw, label, example: "noise")
             guard !text.isEmpty else { throw Problem(message: "\(label) is empty; give auto, noise, content or an image file") }
@@ -157,6 +173,8 @@ public enum PresetValueParser {
             if counts.count > perPhase { return "\(label) gives \(counts.count) numbers; give one, or one per phase (at most \(perPhase))" }
             return counts.allSatisfy(range.contains) ? nil
                 : "\(label) \(counts.map(String.init).joined(separator: ",")): each must be within \(range.lowerBound)...\(range.upperBound)"
+        case (.layerWeights, .numbers(let values)):
+            return values.allSatisfy({ $0 >= 0 }) ? nil : "\(label) \(values.map(\.shortText).joined(separator: ",")): each weight must be at least 0"
         case (.layers(let allowEmpty), .layers(let layers)):
             return layers.isEmpty && !allowEmpty ? "\(label) is empty; give e.g. \(parameter.example)" : nil
         case (.range(let bounds), .range(let r)):
@@ -582,6 +600,7 @@ extension Preset {
         case .size(let w, let h): return "\(w)x\(h)"
         case .range(let r): return "\"\(r.lowerBound.shortText):\(r.upperBound.shortText)\""
         case .counts(let counts): return "[" + counts.map(String.init).joined(separator: ", ") + "]"
+        case .numbers(let values): return "[" + values.map(\.shortText).joined(separator: ", ") + "]"
         }
     }
 

@@ -96,6 +96,8 @@ public enum ParameterKind: Sendable, Equatable {
     case seed
     /// `LO:HI` within the range.
     case range(ClosedRange<Float>)
+    /// `auto`, or numbers >= 0, one per style layer.
+    case layerWeights
 }
 
 /// Where a parameter belongs: what `doodle presets --keys` groups and the studio shows.
@@ -123,10 +125,13 @@ public struct RenderParameter: Sendable {
     public let affectsResult: Bool
     /// The field of `RenderSettings` it reads and writes.
     public let field: SettingsField?
+    /// The renders it plays a part in (nil: all): the studio lists only those.
+    public let appliesTo: (@Sendable (RenderSettings) -> Bool)?
     private let explicitDefault: PresetValue?
 
     init(_ key: PresetKey, _ kind: ParameterKind, _ group: ParameterGroup, default value: PresetValue? = nil,
-         field: SettingsField? = nil, live: Liveness = .nextRun, affectsResult: Bool = true, help: String) {
+         field: SettingsField? = nil, live: Liveness = .nextRun, affectsResult: Bool = true,
+         appliesTo: (@Sendable (RenderSettings) -> Bool)? = nil, help: String) {
         self.key = key
         self.kind = kind
         self.group = group
@@ -134,8 +139,12 @@ public struct RenderParameter: Sendable {
         self.liveness = live
         self.affectsResult = affectsResult
         self.field = field
+        self.appliesTo = appliesTo
         explicitDefault = value
     }
+
+    /// Whether it plays a part in a render with these settings.
+    public func applies(to settings: RenderSettings) -> Bool { appliesTo?(settings) ?? true }
 
     /// The built-in default: the initial value of its `RenderSettings` field, else the table's.
     public var defaultValue: PresetValue? { field.map { $0.read(RenderSettings()) } ?? explicitDefault }
@@ -164,10 +173,15 @@ public struct RenderParameter: Sendable {
         case .suffix: return "text, e.g. _sem.png"
         case .flag: return "true or false"
         case .number(let lo, let hi): return hi.map { "number \(lo.shortText)...\($0.shortText)" } ?? "number >= \(lo.shortText)"
-        case .integer(let lo, let hi): return hi.map { "integer \(lo)...\($0)" } ?? "integer >= \(lo)"
+        case .integer(let lo, let hi):
+            let range = hi.map { "integer \(lo)...\($0)" } ?? "integer >= \(lo)"
+            return defaultValue == .text("auto") ? "auto, or " + range : range
         case .unsigned: return "integer 0...\(UInt64.max)"
         case .size(let r): return "WxH, each \(r.lowerBound)...\(r.upperBound) (or [W, H])"
-        case .layers(let allowEmpty): return "VGG19 layers: list or comma text, e.g. [\(example.replacingOccurrences(of: ",", with: ", "))]" + (allowEmpty ? " (may be empty)" : "")
+        case .layers(let allowEmpty):
+            if defaultValue == .text("auto") { return "auto (the style loss's own), or VGG19 layers: list or comma text, e.g. [3_1, 4_1]" }
+            return "VGG19 layers: list or comma text, e.g. [\(example.replacingOccurrences(of: ",", with: ", "))]" + (allowEmpty ? " (may be empty)" : "")
+        case .layerWeights: return "auto (1 each), or one number >= 0 per style layer: list or comma text, e.g. [1, 0.5]"
         case .counts(let r, _): return "integer \(r.lowerBound)...\(r.upperBound), or one per phase: 100,100,50"
         case .choice(let names): return names.joined(separator: " or ")
         case .seed: return "auto, noise, content or an image file"
@@ -206,6 +220,33 @@ public struct SettingsField: Sendable {
             default: break
             }
         })
+    static let styleLayers = SettingsField(
+        read: { s in s.styleLayers.map { .layers($0) } ?? .text("auto") },
+        write: { s, v in
+            switch v {
+            case .layers(let x): s.styleLayers = x
+            case .text("auto"): s.styleLayers = nil
+            default: break
+            }
+        })
+    static let styleLayerWeights = SettingsField(
+        read: { s in s.styleLayerWeights.map { .numbers($0) } ?? .text("auto") },
+        write: { s, v in
+            switch v {
+            case .numbers(let x): s.styleLayerWeights = x
+            case .text("auto"): s.styleLayerWeights = nil
+            default: break
+            }
+        })
+    static let phaseCount = SettingsField(
+        read: { s in s.phaseCount.map { .integer($0) } ?? .text("auto") },
+        write: { s, v in
+            switch v {
+            case .integer(let n): s.phaseCount = n
+            case .text("auto"): s.phaseCount = nil
+            default: break
+            }
+        })
     static let seedRange = SettingsField(read: { .range($0.seedRange) },
                                          write: { s, v in if case .range(let r) = v { s.seedRange = r } })
     static let randomSeed = SettingsField(read: { .unsigned($0.randomSeed) },
@@ -234,18 +275,22 @@ public enum RenderParameters {
               help: "Weight of the content loss: how much the result keeps the content image's layout."),
         .init("style-weight", .number(minimum: 0, maximum: nil), .render, field: .number(\.styleWeight), live: .nextEvaluation,
               help: "Weight of the style loss: how strongly the result takes the style's patches."),
+        .init("style-loss", .choice(StyleLossKind.allCases.map(\.rawValue)), .render, field: .choice(\.styleLoss),
+              help: "What of the style to match: patch (each 3x3 patch of features to its nearest style patch) or gram (the features' Gram matrices, Gatys; one per class with maps)."),
         .init("semantic-weight", .number(minimum: 0, maximum: nil), .render, field: .number(\.semanticWeight), live: .nextPhase,
-              help: "Weight of the semantic map beside the features: how much the maps steer which patch goes where."),
+              appliesTo: usesPatches, help: "Weight of the semantic map beside the features: how much the maps steer which patch goes where."),
         .init("smoothness", .number(minimum: 0, maximum: nil), .render, field: .number(\.smoothness), live: .nextEvaluation,
               help: "Weight of the smoothness (total variation) term: higher gives smoother, less noisy images."),
         .init("variety", .number(minimum: 0, maximum: 1), .render, field: .number(\.variety), live: .nextPhase,
-              help: "Bias towards style patches used less, and against copying large pieces of the style (0 = off)."),
-        .init("style-layers", .layers(allowEmpty: false), .render, field: .layers(\.styleLayers),
-              help: "VGG19 layers whose patches are matched, e.g. 3_1,4_1 (conv1_1 ... conv5_4)."),
+              appliesTo: usesPatches, help: "Bias towards style patches used less, and against copying large pieces of the style (0 = off)."),
+        .init("style-layers", .layers(allowEmpty: false), .render, field: .styleLayers,
+              help: "VGG19 layers the style is matched at, e.g. 3_1,4_1 (conv1_1 ... conv5_4); auto: 3_1,4_1 for patch, 1_1,2_1,3_1,4_1,5_1 for gram."),
+        .init("style-layer-weights", .layerWeights, .render, field: .styleLayerWeights, live: .nextEvaluation,
+              help: "Weight of each style layer, in the order of the style layers, multiplying the style weight; auto: 1 each."),
         .init("content-layers", .layers(allowEmpty: true), .render, field: .layers(\.contentLayers),
               help: "VGG19 layers compared with the content image, e.g. 4_2 (may be empty)."),
-        .init("phases", .integer(minimum: 1, maximum: 6), .render, field: .integer(\.phases),
-              help: "Resolutions, coarse to fine, each twice the previous."),
+        .init("phases", .integer(minimum: 1, maximum: 6), .render, field: .phaseCount,
+              help: "Resolutions, coarse to fine, each twice the previous; auto: 3 for the patch loss, 1 for gram."),
         .init("iterations", .counts(1...100_000, perPhase: 6), .render, field: .iterations,
               help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)."),
         .init("seed", .seed, .render, default: .text("auto"),
@@ -255,9 +300,20 @@ public enum RenderParameters {
         .init("pooling", .choice(Pooling2x2.Kind.allCases.map(\.rawValue)), .render, field: .choice(\.pooling),
               help: "Pooling in VGG19."),
         .init("matcher", .choice(MatcherKind.allCases.map(\.rawValue)), .render, field: .choice(\.matcher),
-              help: "Nearest-neighbour patch search."),
+              appliesTo: usesPatches, help: "Nearest-neighbour patch search."),
         .init("map-encoding", .choice(RenderSettings.MapEncoding.allCases.map(\.rawValue)), .render, field: .choice(\.mapEncoding),
-              help: "How the map enters the network: classes (one channel each) or colours."),
+              appliesTo: usesPatches, help: "How the map enters the network: classes (one channel each) or colours."),
+        .init("mask-propagation", .choice(MaskPropagation.allCases.map(\.rawValue)), .render, field: .choice(\.maskPropagation),
+              appliesTo: { $0.styleLoss == .gram },
+              help: "Gram loss with maps: how each class's mask reaches a layer: simple (resized), inside (receptive field wholly inside), all (touching it), mean (through the network's own pooling)."),
+        .init("mask-colors", .integer(minimum: 0, maximum: 32), .render, field: .integer(\.maskColors),
+              help: "Cluster the maps' colours into N classes (k-means in CIELAB) before finding classes: for JPEG or hand-painted maps (0 = off)."),
+        .init("preserve-colors", .choice(ColourPreservation.allCases.map(\.rawValue)), .render, field: .choice(\.preserveColors),
+              help: "Keep the content's colours: luminance (transfer luminance only) or histogram (give the style the content's colour statistics first)."),
+        .init("optimizer", .choice(OptimizerKind.allCases.map(\.rawValue)), .render, field: .choice(\.optimizer),
+              help: "lbfgsb (L-BFGS-B, bounded) or adam (first-order steps of --learning-rate)."),
+        .init("learning-rate", .number(minimum: 0.001, maximum: 255), .render, field: .number(\.learningRate), live: .nextEvaluation,
+              appliesTo: { $0.optimizer == .adam }, help: "Adam's step size, in grey levels (with --optimizer adam)."),
         // Reporting.
         .init("print-every", .integer(minimum: 0, maximum: nil), .reporting, default: .integer(10), affectsResult: false,
               help: "Print progress every N iterations (0 = only phases)."),
@@ -266,6 +322,8 @@ public enum RenderParameters {
               help: "Write a frame every N iterations (with frames)."),
         .init("weights", .file, .reporting, affectsResult: false, help: "Weights file (default: `doodle weights path`)."),
     ]
+
+    private static let usesPatches: @Sendable (RenderSettings) -> Bool = { $0.styleLoss == .patch }
 
     /// Position of each key in `all`.
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($0.element.key.rawValue, $0.offset) })
@@ -328,6 +386,7 @@ extension PresetValue {
         case .size(let w, let h): return "\(w)x\(h)"
         case .range(let r): return "\(r.lowerBound.shortText):\(r.upperBound.shortText)"
         case .counts(let counts): return counts.map(String.init).joined(separator: ",")
+        case .numbers(let values): return values.map(\.shortText).joined(separator: ",")
         }
     }
 
@@ -337,6 +396,7 @@ extension PresetValue {
         switch self {
         case .number(let v): return bits(v)
         case .range(let r): return "\(bits(r.lowerBound)):\(bits(r.upperBound))"
+        case .numbers(let values): return values.map(bits).joined(separator: ",")
         default: return text
         }
     }

@@ -6,15 +6,32 @@ public struct RenderSettings: Sendable, Equatable {
     public var contentWeight: Float = 10
     public var contentLayers: [VGGLayer] = [.conv4_2]
     public var styleWeight: Float = 25
-    public var styleLayers: [VGGLayer] = [.conv3_1, .conv4_1]
+    /// nil: the style loss's own layers (`StyleLossKind.defaultLayers`).
+    public var styleLayers: [VGGLayer]? = nil
+    /// One weight per style layer, multiplying the style weight; nil: 1 each.
+    public var styleLayerWeights: [Float]? = nil
+    public var styleLoss: StyleLossKind = .patch
+    /// How a class's mask reaches each layer (Gram loss with maps).
+    public var maskPropagation: MaskPropagation = .simple
+    /// Cluster the maps' colours into this many classes before finding classes (0: off).
+    public var maskColors = 0
+    public var preserveColors: ColourPreservation = .none
+    public var optimizer: OptimizerKind = .lbfgsb
+    /// Adam's step, in grey levels per evaluation.
+    public var learningRate: Float = 2
     public var semanticWeight: Float = 10
     public var smoothness: Float = 1
     public var variety: Float = 0
     /// Evaluations (network passes) per phase, coarse to fine. The finest phase costs four
     /// times the one before and refines an image that is already formed, so it gets fewer.
     public var iterations: IterationSchedule = [100, 100, 50]
+    /// Resolutions asked for (nil: the style loss's own, `StyleLossKind.defaultPhases`).
+    public var phaseCount: Int? = nil
     /// Resolutions, coarse to fine, each half the next: 3 phases run at 1/4, 1/2 and 1.
-    public var phases = 3
+    public var phases: Int {
+        get { phaseCount ?? styleLoss.defaultPhases }
+        set { phaseCount = newValue }
+    }
     public var seed: Seed = .noise
     public var seedRange: ClosedRange<Float> = 16...240
     public var randomSeed: UInt64 = 0
@@ -38,11 +55,70 @@ public struct RenderSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// The deepest layer a render uses: its patches need a 3x3 neighbourhood at every phase,
-    /// so the result and the style need `deepestLayer(...).minimumSide` pixels each way.
-    public func deepestLayer(withContent: Bool) -> VGGLayer {
-        (styleLayers + (withContent ? contentLayers : [])).max() ?? .conv1_1
+    /// The style layers in use: the ones asked for, or the loss's own.
+    public var activeStyleLayers: [VGGLayer] { styleLayers ?? styleLoss.defaultLayers }
+
+    /// The weight of the style layer at `index` of `activeStyleLayers`.
+    public func styleLayerWeight(at index: Int) -> Float {
+        guard let weights = styleLayerWeights, index < weights.count else { return 1 }
+        return weights[index]
     }
+
+    /// The deepest layer a render uses: its patches need a 3x3 neighbourhood at every phase,
+    /// so the result and the style need `deepestLayer(...).minimumSide` pixels each way (the
+    /// Gram loss keeps the same rule, so that a render can change loss at the same size).
+    public func deepestLayer(withContent: Bool) -> VGGLayer {
+        (activeStyleLayers + (withContent ? contentLayers : [])).max() ?? .conv1_1
+    }
+}
+
+/// Which statistic of the style the result is made to match.
+public enum StyleLossKind: String, Sendable, CaseIterable {
+    /// Champandard / Li & Wand: every 3x3 patch of features matched to the style's nearest.
+    case patch
+    /// Gatys: the features' channel correlations (Gram matrices), one per class with maps.
+    case gram
+
+    /// The patch loss grows the painting coarse to fine. The Gram loss runs at the full size
+    /// only, as Gatys et al. do: a coarse phase paints over the content's layout at low
+    /// resolution and the fine phase does not bring it back (structure similarity 0.80 with two
+    /// phases, 0.87 with one, for the same style statistics; README, "Gram loss").
+    public var defaultPhases: Int { self == .patch ? 3 : 1 }
+
+    public var defaultLayers: [VGGLayer] {
+        switch self {
+        case .patch: return [.conv3_1, .conv4_1]
+        case .gram: return [.conv1_1, .conv2_1, .conv3_1, .conv4_1, .conv5_1]
+        }
+    }
+}
+
+/// How a class's mask is carried down to a layer's grid for the guided Gram loss (Gatys et al.
+/// 2017, "Controlling Perceptual Factors", section 3).
+public enum MaskPropagation: String, Sendable, CaseIterable {
+    /// The class's share of each cell's pixels (the mask resized to the layer).
+    case simple
+    /// 1 where the cell's receptive field lies wholly inside the class, else 0.
+    case inside
+    /// 1 where the cell's receptive field touches the class, else 0.
+    case all
+    /// The mask passed through the network's own shape: a 3x3 mean for each convolution and
+    /// a 2x2 mean for each pooling.
+    case mean
+}
+
+/// Keeping the content's colours (Gatys et al. 2017, section 4).
+public enum ColourPreservation: String, Sendable, CaseIterable {
+    case none
+    /// Transfer on luminance alone; the result takes the content's chrominance (YIQ).
+    case luminance
+    /// Recolour the style so its colours' mean and covariance are the content's, then transfer.
+    case histogram
+}
+
+public enum OptimizerKind: String, Sendable, CaseIterable {
+    case lbfgsb
+    case adam
 }
 
 /// Evaluations per phase, coarse to fine: one number for every phase, or one per phase. When

@@ -17,7 +17,13 @@ public final class Synthesis {
     /// Why the run stopped by itself, when it did: the loss stopped being a finite number
     /// (weights far too large). The image is then not worth writing.
     public private(set) var failure: String?
-    private let maps: (style: SemanticMap, target: SemanticMap)?
+    /// What steers where the style goes.
+    private let guide: Guide
+    /// The inputs as the optimisation sees them (grey with `--preserve-colors luminance`,
+    /// the style recoloured with `histogram`).
+    private let working: RenderInputs
+    /// With `--preserve-colors luminance`: the image whose colours the result takes.
+    private let colourSource: Image?
     private let pendingLock = NSLock()
     private var pendingSettings: RenderSettings?
 
@@ -27,16 +33,8 @@ public final class Synthesis {
         self.inputs = inputs
         self.settings = settings
         try Self.validate(inputs, settings)
-        if let styleMap = inputs.styleMap, let targetMap = inputs.targetMap {
-            let detected = SemanticMap.detect([
-                MapPixels(image: styleMap, name: inputs.names.styleMap),
-                MapPixels(image: targetMap, name: inputs.names.targetMap),
-            ])
-            if !allowUnmatched { try checkMatched(target: detected[1], style: detected[0]) }
-            maps = (detected[0], detected[1])
-        } else {
-            maps = nil
-        }
+        guide = try Self.guide(inputs, settings, allowUnmatched: allowUnmatched)
+        (working, colourSource) = Self.colourPrepared(inputs, settings)
         if phasePlan().isEmpty {
             let (w, h) = inputs.finalSize
             let deepest = settings.deepestLayer(withContent: inputs.content != nil)
@@ -66,9 +64,11 @@ public final class Synthesis {
             timing.setup += Double(DispatchTime.now().uptimeNanoseconds - setupStart) / 1e9
             var x = seed.pixels
             let budget = evaluations(inPlanPhase: index, of: plan)
-            let minimizer = LBFGSBMinimizer(count: x.count, lower: 0, upper: 255,
-                                            options: LBFGSBOptions(historySize: 5, maxEvaluations: budget,
-                                                                   factr: 0, pgtol: 0))
+            let minimizer = PixelMinimizer(settings, count: x.count, budget: budget)
+            if let (indices, values) = pinnedPixels(width: size.width, height: size.height) {
+                minimizer.fix(indices, at: values)
+                for (i, v) in zip(indices, values) { x[i] = v }
+            }
             var iteration = 0
             let phaseStart = DispatchTime.now().uptimeNanoseconds
             var phaseStages = StageTiming()
@@ -84,8 +84,8 @@ public final class Synthesis {
             while iteration < budget && !stopped {
                 let firstOfRun = iteration
                 var restartForSettings = false
-                minimizer.options.maxEvaluations = budget - iteration
-                let outcome = minimizer.minimize(x: &x) { pixels, gradient in
+                minimizer.learningRate = settings.learningRate
+                let bestValue = minimizer.minimize(x: &x, maxEvaluations: budget - iteration) { pixels, gradient in
                     let asked = DispatchTime.now().uptimeNanoseconds
                     let stop = shouldStop()
                     waited += DispatchTime.now().uptimeNanoseconds - asked
@@ -121,11 +121,11 @@ public final class Synthesis {
                     events(.iteration(IterationReport(
                         phase: phase, iteration: iteration, iterations: budget, losses: losses,
                         secondsPerIteration: perIteration, eta: eta, timing: stage,
-                        image: Image(width: size.width, height: size.height, channels: 3, pixels: pixels))))
+                        image: present(Image(width: size.width, height: size.height, channels: 3, pixels: pixels)))))
                     return Float(losses.total)
                 }
-                let improved = outcome.bestValue < best - 1e-4 * abs(best)
-                best = min(best, outcome.bestValue)
+                let improved = bestValue < best - 1e-4 * abs(best)
+                best = min(best, bestValue)
                 if restartForSettings { best = .infinity; continue }
                 // Two restarts in a row without headway: this phase has converged. Not so with
                 // variety, whose penalties move the objective every few evaluations by design:
@@ -137,13 +137,36 @@ public final class Synthesis {
             timing = timing + phaseStages
             let result = Image(width: size.width, height: size.height, channels: 3, pixels: x).clamped()
             current = result
-            events(.phaseFinished(phase, result))
+            events(.phaseFinished(phase, present(result)))
             if stopped {
                 stoppedAt = (index, plan.count, iteration)
-                return (result, true)
+                return (present(result), true)
             }
         }
-        return (current ?? inputs.style, false)
+        return (current.map(present) ?? inputs.style, false)
+    }
+
+    /// An image of the optimisation as the user sees it: with its colours put back when only
+    /// luminance was transferred.
+    private func present(_ image: Image) -> Image {
+        colourSource.map { ColourControl.recolour(image, withColoursOf: $0) } ?? image
+    }
+
+    /// With a mask on the result's side: the pixels (channel-major indices) it keeps, and the
+    /// content's values there, at this phase's size.
+    private func pinnedPixels(width: Int, height: Int) -> ([Int], [Float])? {
+        guard case .targetMask(let mask) = guide, let content = working.content else { return nil }
+        let paint = mask.maskWeights(width: width, height: height)
+        let image = content.rgb().resized(toWidth: width, height: height)
+        let plane = width * height
+        var indices: [Int] = [], values: [Float] = []
+        for p in 0..<plane where paint[p] == 0 {
+            for c in 0..<3 {
+                indices.append(c * plane + p)
+                values.append(image.pixels[c * plane + p])
+            }
+        }
+        return (indices, values)
     }
 
     /// Changes the settings of a running render from any thread. Only the live parameters
@@ -238,30 +261,42 @@ public final class Synthesis {
                              range.lowerBound + Float(rng.nextUnit()) * (range.upperBound - range.lowerBound)
                          })
         case .content:
-            return (inputs.content ?? inputs.style).rgb().resized(toWidth: width, height: height)
+            return (working.content ?? working.style).rgb().resized(toWidth: width, height: height)
         case .image(let image):
-            return image.rgb().resized(toWidth: width, height: height)
+            let seed = image.rgb().resized(toWidth: width, height: height)
+            return colourSource == nil ? seed : ColourControl.grey(seed)
         }
     }
 
     // MARK: - The objective of one phase
 
     private func makeObjective(phase: PhaseInfo) -> Objective {
-        let style = inputs.style.rgb().resized(toWidth: phase.styleWidth, height: phase.styleHeight)
-        let styleFeatures = network.forward(style.tensor, to: Set(settings.styleLayers))
+        let style = working.style.rgb().resized(toWidth: phase.styleWidth, height: phase.styleHeight)
+        let layers = settings.activeStyleLayers
+        let styleFeatures = network.forward(style.tensor, to: Set(layers))
         var styleLosses: [StyleLoss] = []
-        for layer in settings.styleLayers {
+        var gramLosses: [GramLoss] = []
+        for (i, layer) in layers.enumerated() {
+            let weight = settings.styleWeight * settings.styleLayerWeight(at: i)
             let features = styleFeatures[layer]!
-            let styleMap = maps.map { mapChannels($0.style, width: features.width, height: features.height) }
-            let bank = PatchBank(features: features, map: styleMap, mapWeight: settings.semanticWeight)
             let size = (phase.height / layer.stride, phase.width / layer.stride)
-            let targetMap = maps.map { mapChannels($0.target, width: size.1, height: size.0) }
-            styleLosses.append(StyleLoss(layer: layer, weight: settings.styleWeight, style: bank, targetSize: size,
-                                         targetMap: targetMap,
-                                         matcher: settings.matcher.make(style: bank, variety: settings.variety)))
+            switch settings.styleLoss {
+            case .patch:
+                let maps = guide.maps
+                let styleMap = maps.map { mapChannels($0.style, width: features.width, height: features.height) }
+                let bank = PatchBank(features: features, map: styleMap, mapWeight: settings.semanticWeight)
+                let targetMap = maps.map { mapChannels($0.target, width: size.1, height: size.0) }
+                styleLosses.append(StyleLoss(layer: layer, weight: weight, style: bank, targetSize: size,
+                                             targetMap: targetMap,
+                                             matcher: settings.matcher.make(style: bank, variety: settings.variety)))
+            case .gram:
+                let masks = gramMasks(at: layer, phase: phase)
+                gramLosses.append(GramLoss(layer: layer, weight: weight, styleFeatures: features, styleMasks: masks.style,
+                                           targetMasks: masks.target, shares: masks.shares))
+            }
         }
         var contentLosses: [ContentLoss] = []
-        if let content = inputs.content, settings.contentWeight != 0 {
+        if let content = working.content, settings.contentWeight != 0 {
             let image = content.rgb().resized(toWidth: phase.width, height: phase.height)
             let features = network.forward(image.tensor, to: Set(settings.contentLayers))
             for layer in settings.contentLayers {
@@ -269,7 +304,33 @@ public final class Synthesis {
             }
         }
         return Objective(network: network, width: phase.width, height: phase.height, styleLosses: styleLosses,
-                         contentLosses: contentLosses, smoothness: Smoothness(weight: settings.smoothness))
+                         gramLosses: gramLosses, contentLosses: contentLosses, smoothness: Smoothness(weight: settings.smoothness))
+    }
+
+    /// The guided Gram loss's class masks at `layer` on both sides (nil: one class covering
+    /// everything), and each class's share of the result.
+    private func gramMasks(at layer: VGGLayer, phase: PhaseInfo) -> (style: [[Float]]?, target: [[Float]]?, shares: [Float]?) {
+        func labels(_ map: SemanticMap, _ width: Int, _ height: Int) -> ClassLabels {
+            let resampled = map.resampled(toWidth: width, height: height)
+            return ClassLabels(width: width, height: height, labels: resampled.labels, classCount: map.palette.count)
+        }
+        func white(_ mask: Image, _ width: Int, _ height: Int) -> [[Float]] {
+            let weights = mask.maskWeights(width: width, height: height)
+            let labels = ClassLabels(width: width, height: height, labels: weights.map { Int32($0) }, classCount: 2)
+            return [labels.mask(of: 1, at: layer, settings.maskPropagation)]
+        }
+        switch guide {
+        case .none:
+            return (nil, nil, nil)
+        case .maps(let style, let target):
+            let targetLabels = labels(target, phase.width, phase.height)
+            return (labels(style, phase.styleWidth, phase.styleHeight).masks(at: layer, settings.maskPropagation),
+                    targetLabels.masks(at: layer, settings.maskPropagation), targetLabels.shares)
+        case .targetMask(let mask):
+            return (nil, white(mask, phase.width, phase.height), [1])
+        case .styleMask(let mask):
+            return (white(mask, phase.styleWidth, phase.styleHeight), nil, [1])
+        }
     }
 
     /// The map as channels beside the features at a layer's size: one channel per class
@@ -290,16 +351,27 @@ public final class Synthesis {
 
     static func validate(_ inputs: RenderInputs, _ settings: RenderSettings) throws {
         let names = inputs.names
-        if (inputs.styleMap == nil) != (inputs.targetMap == nil) {
-            throw RenderError(inputs.styleMap == nil
-                ? "'\(names.targetMap)' has no style map to match; give --style-map (or drop --map)"
-                : "'\(names.styleMap)' has no target map to match; give --map for the doodle (or --no-maps)")
+        // A map on one side only is a black-and-white mask: white is painted (on the result's
+        // side, over a content image) or painted from (on the style's side).
+        if let map = inputs.targetMap, inputs.styleMap == nil, !(map.isBlackAndWhiteMask && inputs.content != nil) {
+            throw RenderError("'\(names.targetMap)' has no style map to match; give --style-map (or drop --map)"
+                + (inputs.content == nil ? "" : "; a map alone must be a black-and-white mask of the content"))
+        }
+        if let map = inputs.styleMap, inputs.targetMap == nil, !map.isBlackAndWhiteMask {
+            throw RenderError("'\(names.styleMap)' has no target map to match; give --map for the doodle (or --no-maps); a style map alone must be a black-and-white mask")
+        }
+        if settings.preserveColors != .none && inputs.content == nil {
+            throw RenderError("--preserve-colors \(settings.preserveColors.rawValue) keeps a content image's colours; give --content IMG or use --preserve-colors none")
         }
         if let map = inputs.styleMap { try checkAspect(map, inputs.style, names.styleMap, names.style) }
         if let map = inputs.targetMap, let content = inputs.content {
             try checkAspect(map, content, names.targetMap, names.content)
         }
-        guard !settings.styleLayers.isEmpty else { throw RenderError("--style-layers is empty; give e.g. 3_1,4_1") }
+        let layers = settings.activeStyleLayers
+        guard !layers.isEmpty else { throw RenderError("--style-layers is empty; give e.g. 3_1,4_1") }
+        if let weights = settings.styleLayerWeights, weights.count != layers.count {
+            throw RenderError("--style-layer-weights gives \(weights.count) weights for \(layers.count) style layers (\(PresetValue.layers(layers).text)); give one per layer, or auto")
+        }
         guard settings.phases >= 1, settings.iterations.counts.allSatisfy({ $0 >= 1 }) else {
             throw RenderError("--phases and --iterations must be at least 1")
         }
@@ -318,26 +390,30 @@ final class Objective {
     let network: VGG19
     let width: Int, height: Int
     let styleLosses: [StyleLoss]
+    let gramLosses: [GramLoss]
     let contentLosses: [ContentLoss]
     private(set) var smoothness: Smoothness
     private let layers: Set<VGGLayer>
 
-    /// Takes new loss weights (the patch banks stay as they are).
+    /// Takes new loss weights (the patch banks stay as they are). The style losses are in the
+    /// order of the style layers.
     func apply(_ settings: RenderSettings) {
-        for loss in styleLosses { loss.weight = settings.styleWeight }
+        for (i, loss) in styleLosses.enumerated() { loss.weight = settings.styleWeight * settings.styleLayerWeight(at: i) }
+        for (i, loss) in gramLosses.enumerated() { loss.weight = settings.styleWeight * settings.styleLayerWeight(at: i) }
         for loss in contentLosses { loss.weight = settings.contentWeight }
         smoothness.weight = settings.smoothness
     }
 
-    init(network: VGG19, width: Int, height: Int, styleLosses: [StyleLoss], contentLosses: [ContentLoss],
-         smoothness: Smoothness) {
+    init(network: VGG19, width: Int, height: Int, styleLosses: [StyleLoss], gramLosses: [GramLoss] = [],
+         contentLosses: [ContentLoss], smoothness: Smoothness) {
         self.network = network
         self.width = width
         self.height = height
         self.styleLosses = styleLosses
+        self.gramLosses = gramLosses
         self.contentLosses = contentLosses
         self.smoothness = smoothness
-        layers = Set(styleLosses.map(\.layer) + contentLosses.map(\.layer))
+        layers = Set(styleLosses.map(\.layer) + gramLosses.map(\.layer) + contentLosses.map(\.layer))
     }
 
     func evaluate(_ pixels: [Float], timing: inout StageTiming) -> (LossBreakdown, [Float]) {
@@ -351,6 +427,11 @@ final class Objective {
             timing.measure(\.losses) { gradients[loss.layer] = Self.sum(gradients[loss.layer], gradient) }
         }
         timing.measure(\.losses) {
+            for loss in gramLosses {
+                let (value, gradient) = loss.evaluate(features: features[loss.layer]!)
+                losses.style[loss.layer.name] = value
+                gradients[loss.layer] = Self.sum(gradients[loss.layer], gradient)
+            }
             for loss in contentLosses {
                 let (value, gradient) = loss.evaluate(features: features[loss.layer]!)
                 losses.content += value
@@ -390,3 +471,107 @@ extension MapPixels {
     }
 }
 
+
+/// What steers where the style goes.
+enum Guide {
+    case none
+    /// Maps on both sides: each class of the result painted from the same class of the style.
+    case maps(style: SemanticMap, target: SemanticMap)
+    /// A black-and-white mask of the content: white is painted, black keeps the content.
+    case targetMask(Image)
+    /// A black-and-white mask of the style: only its white part is painted from.
+    case styleMask(Image)
+
+    var maps: (style: SemanticMap, target: SemanticMap)? {
+        if case .maps(let style, let target) = self { return (style, target) }
+        return nil
+    }
+}
+
+extension Synthesis {
+    /// The guide the inputs give. With `--mask-colors N` the maps are first flattened to N
+    /// colours. The patch loss reads a style-side mask as a map pair whose result side is all
+    /// white, so that only the style's white part is matched.
+    static func guide(_ inputs: RenderInputs, _ settings: RenderSettings, allowUnmatched: Bool) throws -> Guide {
+        switch (inputs.styleMap, inputs.targetMap) {
+        case (let styleMap?, let targetMap?):
+            var maps = [styleMap, targetMap]
+            if settings.maskColors > 0 {
+                maps = MapColourClustering.flatten(maps, classes: settings.maskColors, seed: settings.randomSeed)
+            }
+            let detected = SemanticMap.detect([MapPixels(image: maps[0], name: inputs.names.styleMap),
+                                               MapPixels(image: maps[1], name: inputs.names.targetMap)])
+            if !allowUnmatched { try checkMatched(target: detected[1], style: detected[0]) }
+            return .maps(style: detected[0], target: detected[1])
+        case (nil, let mask?):
+            return .targetMask(mask)
+        case (let mask?, nil):
+            guard settings.styleLoss == .patch else { return .styleMask(mask) }
+            let (w, h) = (mask.width, mask.height)
+            let plane = mask.maskWeights(width: w, height: h).map { $0 * 255 }
+            let flat = Image(width: w, height: h, channels: 3, pixels: plane + plane + plane)
+            let (rw, rh) = inputs.finalSize
+            let white = Image(width: rw, height: rh, channels: 3, repeating: 255)
+            let detected = SemanticMap.detect([MapPixels(image: flat, name: inputs.names.styleMap),
+                                               MapPixels(image: white, name: "the result")])
+            return .maps(style: detected[0], target: detected[1])
+        case (nil, nil):
+            return .none
+        }
+    }
+
+    /// The inputs the optimisation sees under `--preserve-colors`, and the image whose colours
+    /// the result takes back (luminance only).
+    static func colourPrepared(_ inputs: RenderInputs, _ settings: RenderSettings) -> (RenderInputs, Image?) {
+        guard let content = inputs.content else { return (inputs, nil) }
+        var working = inputs
+        switch settings.preserveColors {
+        case .none:
+            return (inputs, nil)
+        case .luminance:
+            working.style = ColourControl.grey(inputs.style, like: content)
+            working.content = ColourControl.grey(content)
+            return (working, content)
+        case .histogram:
+            working.style = ColourControl.matchColours(inputs.style, to: content)
+            return (working, nil)
+        }
+    }
+}
+
+/// L-BFGS-B or Adam behind one call, for the phase loop.
+final class PixelMinimizer {
+    private let lbfgsb: LBFGSBMinimizer?
+    private let adam: AdamMinimizer?
+    var learningRate: Float {
+        get { adam?.learningRate ?? 0 }
+        set { adam?.learningRate = newValue }
+    }
+
+    init(_ settings: RenderSettings, count: Int, budget: Int) {
+        switch settings.optimizer {
+        case .lbfgsb:
+            lbfgsb = LBFGSBMinimizer(count: count, lower: 0, upper: 255,
+                                     options: LBFGSBOptions(historySize: 5, maxEvaluations: budget, factr: 0, pgtol: 0))
+            adam = nil
+        case .adam:
+            lbfgsb = nil
+            adam = AdamMinimizer(count: count, lower: 0, upper: 255, learningRate: settings.learningRate)
+        }
+    }
+
+    func fix(_ indices: [Int], at values: [Float]) {
+        lbfgsb?.fix(indices, at: values)
+        adam?.fix(indices, at: values)
+    }
+
+    /// Up to `maxEvaluations`; leaves the best point in `x` and returns the best value.
+    func minimize(x: inout [Float], maxEvaluations: Int,
+                  evaluate: (_ x: [Float], _ grad: inout [Float]) -> Float?) -> Float {
+        if let lbfgsb {
+            lbfgsb.options.maxEvaluations = maxEvaluations
+            return lbfgsb.minimize(x: &x, evaluate: evaluate).bestValue
+        }
+        return adam!.minimize(x: &x, maxEvaluations: maxEvaluations, evaluate: evaluate).bestValue
+    }
+}

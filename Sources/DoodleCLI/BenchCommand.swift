@@ -78,12 +78,13 @@ struct BenchCommand: ParsableCommand {
 
 extension PrecisionSetting: ExpressibleByArgument {}
 extension VGG19.Implementation: ExpressibleByArgument {}
+extension StyleLossKind: ExpressibleByArgument {}
 
 extension BenchCommand {
     struct RenderBench: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "render",
-            abstract: "A fixed short doodle render, seconds per evaluation split into network, matching and optimiser.",
+            abstract: "A fixed short doodle render, seconds per evaluation split into network, matching, losses and optimiser.",
             discussion: "Defaults: ../shared/images Monet to Coastline when that folder exists, else samples/monet.jpg to samples/coast_sem.png.")
         @Option(help: "Style image.") var style: String?
         @Option(help: "Style map.") var styleMap: String?
@@ -91,6 +92,7 @@ extension BenchCommand {
         @Option(help: "Render size WxH.") var size: ImageSize = ImageSize(width: 256, height: 192)
         @Option(help: "Phases.") var phases = 2
         @Option(help: "Evaluations per phase.") var iterations = 20
+        @Option(help: "Style loss: patch or gram (the guided Gram loss with the maps).") var styleLoss: StyleLossKind = .patch
         @Option(help: "Weights file (default: `doodle weights path`).") var weights: String?
         @Flag(help: "Print one JSON object.") var json = false
 
@@ -109,6 +111,7 @@ extension BenchCommand {
             var settings = RenderSettings()
             settings.phases = phases
             settings.iterations = IterationSchedule([iterations])
+            settings.styleLoss = styleLoss
             let path = weights ?? WeightStore().defaultWeightsPath
             guard FileManager.default.fileExists(atPath: path) else {
                 throw UserError("'\(path)': no weights file; run scripts/setup")
@@ -118,7 +121,7 @@ extension BenchCommand {
             if json {
                 try printJSON(r)
             } else {
-                print("render \(r.width)x\(r.height) from \(mapPath), \(r.phases) phases x \(r.iterations) iterations: " +
+                print("render \(r.width)x\(r.height) from \(mapPath) with the \(r.styleLoss) loss, \(r.phases) phases x \(r.iterations) iterations: " +
                       String(format: "%.1f s, %.3f s per evaluation", r.seconds, r.secondsPerEvaluation))
                 print(String(format: "per evaluation: network %.3f s, matching %.3f s, losses %.3f s, optimiser %.3f s; setup %.2f s in all",
                               r.networkPerEvaluation, r.matchingPerEvaluation, r.lossesPerEvaluation,

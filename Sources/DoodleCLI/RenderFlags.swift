@@ -21,10 +21,12 @@ struct RenderFlags: ParsableArguments {
 
     @Option(parsing: .unconditional, help: .parameter("content-weight")) var contentWeight: String?
     @Option(parsing: .unconditional, help: .parameter("style-weight")) var styleWeight: String?
+    @Option(help: .parameter("style-loss")) var styleLoss: String?
     @Option(parsing: .unconditional, help: .parameter("semantic-weight")) var semanticWeight: String?
     @Option(parsing: .unconditional, help: .parameter("smoothness")) var smoothness: String?
     @Option(parsing: .unconditional, help: .parameter("variety")) var variety: String?
     @Option(help: .parameter("style-layers")) var styleLayers: String?
+    @Option(help: .parameter("style-layer-weights")) var styleLayerWeights: String?
     @Option(help: .parameter("content-layers")) var contentLayers: String?
     @Option(parsing: .unconditional, help: .parameter("phases")) var phases: String?
     @Option(parsing: .unconditional, help: .parameter("iterations")) var iterations: String?
@@ -34,6 +36,11 @@ struct RenderFlags: ParsableArguments {
     @Option(help: .parameter("pooling")) var pooling: String?
     @Option(help: .parameter("matcher")) var matcher: String?
     @Option(help: .parameter("map-encoding")) var mapEncoding: String?
+    @Option(help: .parameter("mask-propagation")) var maskPropagation: String?
+    @Option(parsing: .unconditional, help: .parameter("mask-colors")) var maskColors: String?
+    @Option(help: .parameter("preserve-colors")) var preserveColors: String?
+    @Option(help: .parameter("optimizer")) var optimizer: String?
+    @Option(parsing: .unconditional, help: .parameter("learning-rate")) var learningRate: String?
     @Option(help: .parameter("weights")) var weights: String?
 
     /// The values given on the command line (and only those), checked like a preset's.

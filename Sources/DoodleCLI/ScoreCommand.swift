@@ -61,8 +61,11 @@ struct ScoreCommand: ParsableCommand {
         let report = ScoreReport(doodle: scorer?.run(network: network),
                                  content: contentImage.map { ContentScorer.score(output: result, content: $0, network: network) },
                                  texture: texture ? ContentScorer.largestCopy(output: result, style: styleImage, network: network) : nil,
-                                 style: content != nil || texture
-                                     ? ContentScorer.styleStatistics(output: result, style: styleImage, network: network) : nil)
+                                 style: content != nil || texture || scorer != nil
+                                     ? ContentScorer.styleStatistics(output: result, style: styleImage, maps: scorer.map {
+                                         ($0.targetMap.resampled(toWidth: result.width, height: result.height),
+                                          $0.styleMap.resampled(toWidth: styleImage.width, height: styleImage.height))
+                                     }, network: network) : nil)
         if json {
             try printJSON(report)
             return
@@ -80,6 +83,8 @@ struct ScoreCommand: ParsableCommand {
         if let s = report.style {
             print(String(format: "style statistics: Gram distance %.3f  (mean over %@ of |G(result) - G(style)| / |G(style)|, 0 = the style's)",
                          s.gramDistance, s.layers.map(\.name).joined(separator: ", ")))
+            print(String(format: "  %@ Gram distance %.3f%@", s.classLayer.name, s.classGramDistance,
+                         scorer == nil ? "" : "  (class to class, weighted by the doodle's shares)"))
         }
         if let t = report.texture {
             print("largest piece of the style copied verbatim:")

@@ -38,8 +38,15 @@ public struct Parameter: Sendable {
 public struct ParameterEditor: Sendable {
     /// Every value; the studio's state.
     public private(set) var preset: Preset
-    /// The keys listed, in order: the render parameters, then the output's.
-    public let keys: [PresetKey]
+    /// Every key the studio edits, in order: the render parameters, then the output's.
+    public static let allKeys = RenderParameters.all.filter { $0.group == .render }.map(\.key)
+        + [.outputSize, .scale, .output, .allowUnmatched]
+    /// The keys listed: those that play a part in a render with the current values (the
+    /// patch loss's matcher is not listed for the Gram loss, the learning rate only for Adam).
+    public var keys: [PresetKey] {
+        let settings = self.settings
+        return Self.allKeys.filter { $0.parameter.applies(to: settings) }
+    }
     /// Index of the highlighted parameter.
     public var selection = 0
     /// The size `auto` stands for, for display and for stepping from auto.
@@ -63,8 +70,6 @@ public struct ParameterEditor: Sendable {
         p.description = nil
         if p.output == nil { p.output = "doodle.png" }
         self.preset = p
-        let all = RenderParameters.all
-        keys = all.filter { $0.group == .render }.map(\.key) + [.outputSize, .scale, .output, .allowUnmatched]
     }
 
     // MARK: - Reading
@@ -72,13 +77,19 @@ public struct ParameterEditor: Sendable {
     public var parameters: [Parameter] { keys.map { self[$0] } }
     public subscript(id: PresetKey) -> Parameter { Parameter(id: id, value: preset[id]) }
     public func value(_ id: PresetKey) -> PresetValue? { preset[id] }
-    public var selected: Parameter { self[keys[selection]] }
+    public var selected: Parameter { self[keys[min(selection, keys.count - 1)]] }
 
     public mutating func moveSelection(by delta: Int) {
         selection = max(0, min(keys.count - 1, selection + delta))
     }
 
-    public mutating func select(_ id: PresetKey) { selection = keys.firstIndex(of: id)! }
+    /// Highlights `id`, or the nearest listed key before it when it is not listed.
+    public mutating func select(_ id: PresetKey) {
+        let listed = keys
+        if let index = listed.firstIndex(of: id) { selection = index; return }
+        let before = Self.allKeys.prefix(while: { $0 != id })
+        selection = listed.lastIndex(where: { before.contains($0) }) ?? 0
+    }
 
     /// The value as shown: `25`, `3_1,4_1`, `auto (512x384)`, `64x48`, `noise`.
     public func display(_ id: PresetKey) -> String {
@@ -140,6 +151,10 @@ public struct ParameterEditor: Sendable {
             let clamped = min(max(target, lo), hi ?? .greatestFiniteMagnitude)
             if clamped == v { throw atBound() }
             new = .number(clamped)
+        case (.integer(let lo, let hi), .text("auto")?) where id == .phases:
+            // From auto, a step starts at the count auto stands for.
+            let v = settings.phases
+            new = .integer(min(max(v + (up ? 1 : -1), lo), hi ?? .max))
         case (.integer(let lo, let hi), .integer(let v)?):
             let moved = v.addingReportingOverflow(Int(delta))
             let clamped = moved.overflow ? (up ? hi ?? .max : lo) : min(max(moved.partialValue, lo), hi ?? .max)
@@ -160,13 +175,16 @@ public struct ParameterEditor: Sendable {
             let moved = counts.map { min(max($0 + Int(delta), range.lowerBound), range.upperBound) }
             if moved == counts { throw atBound() }
             new = moved.count == 1 ? .integer(moved[0]) : .counts(moved)
-        case (.layers, .layers(let layers)?):
-            guard let presets = Self.layerPresets[id], !presets.isEmpty else {
+        case (.layers, let value?):
+            guard let layerPresets = Self.layerPresets[id], !layerPresets.isEmpty else {
                 throw ParameterRefusal("\(p.label): press Enter and type the layers")
             }
-            let at = presets.firstIndex(of: layers)
+            // `auto` (where the key takes it) is one more stop of the cycle.
+            let presets = (p.entry.defaultValue == .text("auto") ? [PresetValue.text("auto")] : [])
+                + layerPresets.map { PresetValue.layers($0) }
+            let at = presets.firstIndex(of: value)
             let next = at.map { ($0 + (up ? 1 : presets.count - 1)) % presets.count } ?? 0
-            new = .layers(presets[next])
+            new = presets[next]
         case (.size(let range), _):
             new = try steppedSize(range: range, up: up, big: big)
         case (.choice(let choices), .text(let current)?):
@@ -176,7 +194,7 @@ public struct ParameterEditor: Sendable {
             new = .text(Self.cycle(Preset.seedWords, from: current, up: up))
         case (.flag, .flag(let on)?):
             new = .flag(!on)
-        case (.png, _), (.file, _), (.folder, _), (.suffix, _), (.range, _):
+        case (.png, _), (.file, _), (.folder, _), (.suffix, _), (.range, _), (.layerWeights, _):
             throw ParameterRefusal("\(p.label): press Enter and type it")
         default:
             throw ParameterRefusal("\(p.label) cannot be stepped")
@@ -241,7 +259,10 @@ public struct ParameterEditor: Sendable {
 
     private mutating func assign(_ id: PresetKey, _ new: PresetValue?) -> ParameterChange {
         let old = display(id)
+        let highlighted = keys[min(selection, keys.count - 1)]
         preset.set(id, new, from: Self.studio)
+        // The list may have changed (another style loss or optimiser): keep the highlight.
+        select(highlighted)
         return ParameterChange(id: id, label: id.parameter.label, old: old, new: display(id))
     }
 

@@ -106,10 +106,11 @@ final class ContentScoreTests: XCTestCase {
 
     func testReportJSONKeepsTheDoodleKeysAtTheTop() throws {
         let report = ScoreReport(doodle: nil, content: ContentScore(structure: 0.81234, featureDistance: 0.5, layer: .conv4_2),
-                                 texture: nil, style: StyleStatistics(gramDistance: 0.25, layers: [.conv1_1]))
+                                 texture: nil, style: StyleStatistics(gramDistance: 0.25, layers: [.conv1_1],
+                                                                      classGramDistance: 0.125, classLayer: .conv3_1))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let text = String(decoding: try encoder.encode(report), as: UTF8.self)
-        XCTAssertEqual(text, #"{"content":{"featureDistance":0.5,"structure":0.8123},"style":{"gramDistance":0.25}}"#)
+        XCTAssertEqual(text, #"{"content":{"featureDistance":0.5,"structure":0.8123},"style":{"classGramDistance":0.125,"classLayer":"conv3_1","gramDistance":0.25}}"#)
     }
 }

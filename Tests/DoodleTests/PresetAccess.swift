@@ -20,7 +20,7 @@ extension Preset {
     var smoothness: Float? { get { typed(.smoothness) { $0.smoothness } } set { put(.smoothness, newValue) { $0.smoothness = $1 } } }
     var variety: Float? { get { typed(.variety) { $0.variety } } set { put(.variety, newValue) { $0.variety = $1 } } }
     var contentLayers: [VGGLayer]? { get { typed(.contentLayers) { $0.contentLayers } } set { put(.contentLayers, newValue) { $0.contentLayers = $1 } } }
-    var styleLayers: [VGGLayer]? { get { typed(.styleLayers) { $0.styleLayers } } set { put(.styleLayers, newValue) { $0.styleLayers = $1 } } }
+    var styleLayers: [VGGLayer]? { get { typed(.styleLayers) { $0.activeStyleLayers } } set { put(.styleLayers, newValue) { $0.styleLayers = $1 } } }
     var iterations: IterationSchedule? { get { typed(.iterations) { $0.iterations } } set { put(.iterations, newValue) { $0.iterations = $1 } } }
     var phases: Int? { get { typed(.phases) { $0.phases } } set { put(.phases, newValue) { $0.phases = $1 } } }
     var seedRange: ClosedRange<Float>? { get { typed(.seedRange) { $0.seedRange } } set { put(.seedRange, newValue) { $0.seedRange = $1 } } }

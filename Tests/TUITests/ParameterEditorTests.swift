@@ -112,7 +112,7 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertEqual(e.value(.iterations), .counts([200, 100, 50]))
         try e.set(.styleLayers, typed: "2_1,3_1")
         XCTAssertEqual(e.display(.styleLayers), "2_1,3_1")
-        XCTAssertEqual(e.settings.styleLayers.map(\.name), ["conv2_1", "conv3_1"])
+        XCTAssertEqual(e.settings.activeStyleLayers.map(\.name), ["conv2_1", "conv3_1"])
         try e.set(.contentLayers, typed: "")
         XCTAssertEqual(e.settings.contentLayers, [], "content layers may be empty, as in a preset")
         try e.set(.allowUnmatched, typed: "yes")
@@ -130,14 +130,16 @@ final class ParameterEditorTests: XCTestCase {
 
     func testLayerPresetsWalkAndComeBackRound() throws {
         var f = ParameterEditor()
-        let presets = try XCTUnwrap(ParameterEditor.layerPresets[.styleLayers])
+        // The presets and `auto` (the style loss's own layers, the default).
+        let stops = try XCTUnwrap(ParameterEditor.layerPresets[.styleLayers]).count + 1
         let start = f.display(.styleLayers)
+        XCTAssertEqual(start, "auto")
         var seen = [start]
-        for _ in 0..<(presets.count - 1) {
+        for _ in 0..<(stops - 1) {
             try f.step(.styleLayers, by: 1)
             seen.append(f.display(.styleLayers))
         }
-        XCTAssertEqual(Set(seen).count, presets.count)
+        XCTAssertEqual(Set(seen).count, stops)
         try f.step(.styleLayers, by: 1)
         XCTAssertEqual(f.display(.styleLayers), start)
         try f.step(.styleLayers, by: -1)

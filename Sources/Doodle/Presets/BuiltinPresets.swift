@@ -26,6 +26,10 @@ extension Preset {
             variety: 1
             smoothness: 0.5
             """),
+        ("gatys", """
+            description: Gatys' Gram-matrix transfer - style as Gram matrices at 1_1 ... 5_1 (one per class with maps), content at 4_2
+            style-loss: gram
+            """),
         ("portrait", """
             description: a portrait - strong semantic weight to keep eyes, skin and hair in place, 4 phases
             semantic-weight: 50
