@@ -86,6 +86,14 @@ extension ResolvedJob {
                 inputs.names.styleMap = styleMapPath
                 inputs.names.targetMap = targetMapPath
                 paths += [styleMapPath, targetMapPath]
+                // A black-and-white map given for a content image, beside a style map that was
+                // only found, not given: a mask of the content, not a doodle for that map.
+                if p.styleMap == nil, p.map != nil, p.content != nil, inputs.targetMap!.isBlackAndWhiteMask,
+                   !inputs.styleMap!.isBlackAndWhiteMask {
+                    notices.append("'\(targetMapPath)' is black and white: it is read as a mask of the content (white is painted, black kept), and the style's map '\(styleMapPath)' is not used; give --style-map to pair them instead")
+                    inputs.styleMap = nil
+                    paths.removeAll { $0 == styleMapPath }
+                }
             } else if let given = p.styleMap ?? p.map {
                 // A black-and-white map on one side only is a mask (see `Synthesis.validate`).
                 let mask = try read(given, p.styleMap != nil ? .styleMap : .map)

@@ -101,7 +101,7 @@ final class PresetCLITests: XCTestCase {
         let run = try doodle(["presets"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let lines = run.stdout.split(separator: "\n")
-        XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) }, ["quick", "default", "fine", "texture", "portrait"])
+        XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) }, ["quick", "default", "fine", "texture", "gatys", "portrait"])
         let quick = try doodle(["presets", "quick"])
         XCTAssertTrue(quick.stdout.contains("scale: 0.5"), quick.stdout)
         XCTAssertTrue(try doodle(["presets", "--keys"]).stdout.contains("style-weight"))

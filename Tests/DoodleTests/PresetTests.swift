@@ -39,7 +39,7 @@ final class PresetTests: XCTestCase {
     // MARK: - Built-in presets
 
     func testEveryBuiltinPresetParsesAndValidates() throws {
-        XCTAssertEqual(Preset.builtinNames, ["quick", "default", "fine", "texture", "portrait"])
+        XCTAssertEqual(Preset.builtinNames, ["quick", "default", "fine", "texture", "gatys", "portrait"])
         let renderKeys = RenderParameters.all.filter { $0.defaultValue != nil }.map(\.key)
         for name in Preset.builtinNames {
             let preset = try XCTUnwrap(Preset.builtin(named: name), name)

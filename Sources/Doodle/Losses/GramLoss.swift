@@ -23,7 +23,10 @@ public final class GramLoss {
 
     struct GuidedClass {
         let styleGram: [Float]
-        let mask: [Float]?
+        /// The cells where the result's mask is not zero, and its weights there (nil: every
+        /// cell, weight 1). Only those cells enter the Gram matrix, so a class costs its area.
+        let cells: [Int]?
+        let weights: [Float]
         let share: Float
         /// Sum of squared mask weights: the Gram's normaliser.
         let norm: Float
@@ -41,12 +44,18 @@ public final class GramLoss {
         var made: [GuidedClass] = []
         for k in 0..<count {
             let styleMask = styleMasks?[k]
-            let targetMask = targetMasks?[k]
             let styleNorm = styleMask.map { $0.reduce(0) { $0 + $1 * $1 } } ?? Float(styleFeatures.width * styleFeatures.height)
-            let targetNorm = targetMask.map { $0.reduce(0) { $0 + $1 * $1 } } ?? 1
-            guard styleNorm > 0, targetNorm > 0 else { continue }
+            guard styleNorm > 0 else { continue }
+            var cells: [Int]? = nil, weights: [Float] = [], norm: Float = 0
+            if let mask = targetMasks?[k] {
+                let kept = mask.indices.filter { mask[$0] != 0 }
+                cells = kept
+                weights = kept.map { mask[$0] }
+                norm = weights.reduce(0) { $0 + $1 * $1 }
+                guard norm > 0 else { continue }
+            }
             let gram = Self.gram(styleFeatures.data, channels: channels, mask: styleMask, norm: styleNorm)
-            made.append(GuidedClass(styleGram: gram, mask: targetMask, share: shares?[k] ?? 1, norm: targetNorm))
+            made.append(GuidedClass(styleGram: gram, cells: cells, weights: weights, share: shares?[k] ?? 1, norm: norm))
         }
         classes = made
     }
@@ -57,11 +66,23 @@ public final class GramLoss {
         let c = channels
         var gradient = Tensor(zeros: features.shape)
         var loss = 0.0
-        var weighted = [Float](repeating: 0, count: c * n)
         var difference = [Float](repeating: 0, count: c * c)
         for guided in classes {
-            let norm = guided.mask == nil ? Float(n) : guided.norm
-            let gram = Self.gram(features.data, channels: c, mask: guided.mask, norm: norm, scratch: &weighted)
+            // The class's cells, weighted: F W, C x m.
+            var weighted: [Float]
+            let m: Int
+            if let cells = guided.cells {
+                m = cells.count
+                weighted = [Float](repeating: 0, count: c * m)
+                for ch in 0..<c {
+                    for (j, cell) in cells.enumerated() { weighted[ch * m + j] = features.data[ch * n + cell] * guided.weights[j] }
+                }
+            } else {
+                m = n
+                weighted = features.data
+            }
+            let norm = guided.cells == nil ? Float(n) : guided.norm
+            let gram = Self.product(weighted, channels: c, count: m, norm: norm)
             let k = weight * Self.scale * guided.share / Float(c * c)
             var sum = 0.0
             for i in 0..<(c * c) {
@@ -70,48 +91,56 @@ public final class GramLoss {
                 sum += Double(d * d)
             }
             loss += Double(k) * sum
-            // d/dF of k |F M F^T / Z - S|^2 = (4k / Z) (G - S) F M, M the squared mask weights;
-            // `weighted` holds F sqrt(M) from the Gram, so multiply its columns once more.
-            if let mask = guided.mask {
+            // d/dF of k |F W W F^T / Z - S|^2 = (4k / Z) (G - S) F W W: multiply F W by W once
+            // more, then by (G - S), and add the columns back at their cells.
+            if let cells = guided.cells {
                 for ch in 0..<c {
-                    for i in 0..<n { weighted[ch * n + i] *= mask[i] }
+                    for j in 0..<m { weighted[ch * m + j] *= guided.weights[j] }
                 }
-            }
-            difference.withUnsafeBufferPointer { d in
-                weighted.withUnsafeBufferPointer { f in
-                    gradient.data.withUnsafeMutableBufferPointer { g in
-                        BLAS.sgemm(m: c, n: n, k: c, a: d.baseAddress!, lda: c, b: f.baseAddress!, ldb: n,
-                                   c: g.baseAddress!, ldc: n, alpha: 4 * k / norm, beta: 1)
-                    }
+                var columns = [Float](repeating: 0, count: c * m)
+                multiply(difference, weighted, into: &columns, channels: c, count: m, alpha: 4 * k / norm)
+                for ch in 0..<c {
+                    for (j, cell) in cells.enumerated() { gradient.data[ch * n + cell] += columns[ch * m + j] }
                 }
+            } else {
+                multiply(difference, weighted, into: &gradient.data, channels: c, count: n, alpha: 4 * k / norm)
             }
         }
         return (loss, gradient)
     }
 
-    /// F W W F^T / norm for `features` `[C, N]`, W the diagonal of `mask` (nil: identity).
-    static func gram(_ features: [Float], channels c: Int, mask: [Float]?, norm: Float) -> [Float] {
-        var scratch = [Float](repeating: 0, count: features.count)
-        return gram(features, channels: c, mask: mask, norm: norm, scratch: &scratch)
+    /// out = alpha * D W, D `[C, C]`, W `[C, count]`.
+    private func multiply(_ d: [Float], _ w: [Float], into out: inout [Float], channels c: Int, count: Int, alpha: Float) {
+        d.withUnsafeBufferPointer { dp in
+            w.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    BLAS.sgemm(m: c, n: count, k: c, a: dp.baseAddress!, lda: c, b: wp.baseAddress!, ldb: count,
+                               c: op.baseAddress!, ldc: count, alpha: alpha)
+                }
+            }
+        }
     }
 
-    /// As above; leaves the masked features F W in `scratch`.
-    static func gram(_ features: [Float], channels c: Int, mask: [Float]?, norm: Float, scratch: inout [Float]) -> [Float] {
-        let n = features.count / c
-        if let mask {
-            for ch in 0..<c {
-                for i in 0..<n { scratch[ch * n + i] = features[ch * n + i] * mask[i] }
-            }
-        } else {
-            scratch = features
-        }
+    /// X X^T / norm for `x` `[C, count]`.
+    static func product(_ x: [Float], channels c: Int, count: Int, norm: Float) -> [Float] {
         var result = [Float](repeating: 0, count: c * c)
-        scratch.withUnsafeBufferPointer { f in
+        x.withUnsafeBufferPointer { f in
             result.withUnsafeMutableBufferPointer { g in
-                BLAS.sgemm(m: c, n: c, k: n, a: f.baseAddress!, lda: n, b: f.baseAddress!, ldb: n, transposeB: true,
+                BLAS.sgemm(m: c, n: c, k: count, a: f.baseAddress!, lda: count, b: f.baseAddress!, ldb: count, transposeB: true,
                            c: g.baseAddress!, ldc: c, alpha: 1 / norm)
             }
         }
         return result
+    }
+
+    /// F W W F^T / norm for `features` `[C, N]`, W the diagonal of `mask` (nil: identity).
+    static func gram(_ features: [Float], channels c: Int, mask: [Float]?, norm: Float) -> [Float] {
+        let n = features.count / c
+        guard let mask else { return product(features, channels: c, count: n, norm: norm) }
+        var weighted = features
+        for ch in 0..<c {
+            for i in 0..<n { weighted[ch * n + i] *= mask[i] }
+        }
+        return product(weighted, channels: c, count: n, norm: norm)
     }
 }
