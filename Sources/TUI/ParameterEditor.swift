@@ -154,7 +154,7 @@ public struct ParameterEditor: Sendable {
         case (.integer(let lo, let hi), .text("auto")?) where id == .phases:
             // From auto, a step starts at the count auto stands for.
             let v = settings.phases
-            new = .integer(min(max(v + (up ? 1 : -1), lo), hi ?? .max))
+            new = .integer(min(max(v + Int(delta), lo), hi ?? .max))
         case (.integer(let lo, let hi), .integer(let v)?):
             let moved = v.addingReportingOverflow(Int(delta))
             let clamped = moved.overflow ? (up ? hi ?? .max : lo) : min(max(moved.partialValue, lo), hi ?? .max)

@@ -25,6 +25,8 @@ final class RenderParametersTests: XCTestCase {
         case (.number(let lo, let hi), .number(let v)?):
             return .number(v + 1 <= (hi ?? .infinity) ? v + 1 : lo + ((hi ?? lo + 2) - lo) / 2)
         case (.integer(_, let hi), .integer(let n)?): return .integer(n + 1 <= (hi ?? .max) ? n + 1 : n - 1)
+        case (.integer, .text("auto")?): return .integer(2)
+        case (.layerWeights, _): return .numbers([1, 0.5])
         case (.counts, _): return .integer(7)
         case (.layers, _): return .layers([.conv2_1])
         case (.choice(let names), .text(let t)?): return .text(names.first { $0 != t }!)
@@ -50,10 +52,11 @@ final class RenderParametersTests: XCTestCase {
     /// key the fingerprint left out would make `run` keep a stale PNG), and the others do not.
     func testEveryResultAffectingKeyChangesTheFingerprint() throws {
         func image(_ seed: Int) -> Image {
-            Image(width: 48, height: 36, channels: 3) { c, x, y in Float((x * (5 + seed) + y * 3 + c * 40) % 256) }
+            Image(width: 64, height: 48, channels: 3) { c, x, y in Float((x * (5 + seed) + y * 3 + c * 40) % 256) }
         }
+        // Large enough for the Gram loss's conv5_1.
         func map(_ vertical: Bool) -> Image {
-            Image(width: 48, height: 36, channels: 3) { c, x, y in (vertical ? x < 24 : y < 18) ? [255, 51, 31][c] : [0, 0, 255][c] }
+            Image(width: 64, height: 48, channels: 3) { c, x, y in (vertical ? x < 32 : y < 24) ? [255, 51, 31][c] : [0, 0, 255][c] }
         }
         try image(0).writePNG(to: path("style.png"))
         try image(1).writePNG(to: path("style2.png"))
@@ -143,7 +146,7 @@ final class RenderParametersTests: XCTestCase {
         XCTAssertEqual(RenderParameters.liveChanges(from: RenderSettings(), to: taken),
                        ["style weight 25 -> 30", "variety 0 -> 0.5 (next phase)"])
         XCTAssertEqual(RenderParameters.liveDescription,
-                       "content weight, style weight, semantic weight, smoothness, variety, output")
+                       "content weight, style weight, semantic weight, smoothness, variety, style layer weights, learning rate, output")
     }
 
     var packageRoot: String {

@@ -207,7 +207,7 @@ final class SynthesisTests: XCTestCase {
         var inputs = RenderInputs(style: style, styleMap: styleMap)
         inputs.names.styleMap = "monet_sem.png"
         XCTAssertThrowsError(try Synthesis(network: net, inputs: inputs, settings: Self.settings())) { error in
-            XCTAssertEqual("\(error)", "'monet_sem.png' has no target map to match; give --map for the doodle (or --no-maps)")
+            XCTAssertEqual("\(error)", "'monet_sem.png' has no target map to match; give --map for the doodle (or --no-maps); a style map alone must be a black-and-white mask")
         }
         // A map of another shape than its image.
         inputs.styleMap = Image(width: 48, height: 20, channels: 3, repeating: 255)

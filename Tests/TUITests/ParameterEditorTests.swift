@@ -20,9 +20,20 @@ final class ParameterEditorTests: XCTestCase {
     /// The list is the table's render parameters, then the output's keys, with the table's
     /// labels, help, defaults and liveness.
     func testListComesFromTheTable() {
-        let e = ParameterEditor()
+        var e = ParameterEditor()
         let render = RenderParameters.all.filter { $0.group == .render }.map(\.key)
-        XCTAssertEqual(e.keys, render + [.outputSize, .scale, .output, .allowUnmatched])
+        // Only what plays a part: no mask propagation for the patch loss, no learning rate for L-BFGS-B.
+        XCTAssertEqual(e.keys, render.filter { $0 != "mask-propagation" && $0 != "learning-rate" }
+                       + [.outputSize, .scale, .output, .allowUnmatched])
+        // Switching to the Gram loss and Adam lists theirs and drops the patch loss's; the
+        // highlight stays on the key it was on.
+        e.select("optimizer")
+        try? e.set("style-loss", typed: "gram")
+        try? e.set("optimizer", typed: "adam")
+        XCTAssertEqual(e.selected.id, "optimizer")
+        XCTAssertTrue(e.keys.contains("mask-propagation") && e.keys.contains("learning-rate"))
+        XCTAssertFalse(e.keys.contains(.semanticWeight) || e.keys.contains(.matcher) || e.keys.contains(.variety) || e.keys.contains(.mapEncoding))
+        e = ParameterEditor()
         XCTAssertEqual(e.parameters.first?.label, "content weight")
         XCTAssertTrue(e.keys.contains(.seedRange) && e.keys.contains(.mapEncoding), "every render parameter is listed")
         for p in e.parameters {
@@ -41,6 +52,8 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertEqual(e.value(.styleWeight), .number(36))
         try e.step(.styleWeight, by: -1)
         XCTAssertEqual(e.value(.styleWeight), .number(35))
+        // From auto (3 for the patch loss) a big step down of 2 gives 1.
+        XCTAssertEqual(e.display(.phases), "auto")
         try e.step(.phases, by: -1, big: true)
         XCTAssertEqual(e.value(.phases), .integer(1))
         try e.step(.iterations, by: 1, big: true)
