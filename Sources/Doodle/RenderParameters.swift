@@ -220,33 +220,18 @@ public struct SettingsField: Sendable {
             default: break
             }
         })
-    static let styleLayers = SettingsField(
-        read: { s in s.styleLayers.map { .layers($0) } ?? .text("auto") },
-        write: { s, v in
-            switch v {
-            case .layers(let x): s.styleLayers = x
-            case .text("auto"): s.styleLayers = nil
-            default: break
-            }
-        })
-    static let styleLayerWeights = SettingsField(
-        read: { s in s.styleLayerWeights.map { .numbers($0) } ?? .text("auto") },
-        write: { s, v in
-            switch v {
-            case .numbers(let x): s.styleLayerWeights = x
-            case .text("auto"): s.styleLayerWeights = nil
-            default: break
-            }
-        })
-    static let phaseCount = SettingsField(
-        read: { s in s.phaseCount.map { .integer($0) } ?? .text("auto") },
-        write: { s, v in
-            switch v {
-            case .integer(let n): s.phaseCount = n
-            case .text("auto"): s.phaseCount = nil
-            default: break
-            }
-        })
+    /// An optional field: nil reads and writes as `auto`.
+    static func automatic<T>(_ path: WritableKeyPath<RenderSettings, T?> & Sendable,
+                             _ wrap: @escaping @Sendable (T) -> PresetValue,
+                             _ unwrap: @escaping @Sendable (PresetValue) -> T?) -> SettingsField {
+        SettingsField(read: { s in s[keyPath: path].map(wrap) ?? .text("auto") },
+                      write: { s, v in
+                          if v == .text("auto") { s[keyPath: path] = nil } else if let x = unwrap(v) { s[keyPath: path] = x }
+                      })
+    }
+    static let styleLayers = automatic(\.styleLayers, { .layers($0) }) { if case .layers(let x) = $0 { x } else { nil } }
+    static let styleLayerWeights = automatic(\.styleLayerWeights, { .numbers($0) }) { if case .numbers(let x) = $0 { x } else { nil } }
+    static let phaseCount = automatic(\.phaseCount, { .integer($0) }) { if case .integer(let x) = $0 { x } else { nil } }
     static let seedRange = SettingsField(read: { .range($0.seedRange) },
                                          write: { s, v in if case .range(let r) = v { s.seedRange = r } })
     static let randomSeed = SettingsField(read: { .unsigned($0.randomSeed) },

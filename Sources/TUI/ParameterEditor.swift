@@ -96,7 +96,12 @@ public struct ParameterEditor: Sendable {
         guard let value = value(id) else {
             return automaticSize.map { "auto (\($0.width)x\($0.height))" } ?? (id == .outputSize ? "auto" : "none")
         }
-        return value.text
+        // What auto stands for with the other values (it follows the style loss).
+        switch (id, value) {
+        case (.styleLayers, .text("auto")): return "auto (\(PresetValue.layers(settings.activeStyleLayers).text))"
+        case (.phases, .text("auto")): return "auto (\(settings.phases))"
+        default: return value.text
+        }
     }
 
     /// What Enter puts in the edit field.
@@ -112,7 +117,7 @@ public struct ParameterEditor: Sendable {
         case .unsigned: return "whole number >= 0; \(steps)"
         case .counts(let r, _): return "\(r.lowerBound)...\(r.upperBound), one or one per phase; \(steps)"
         case .size(let r): return "WxH \(r.lowerBound)...\(r.upperBound), or auto; ±\(Int(step)) px (big x2)"
-        case .layers: return "VGG19 layers, e.g. \(entry.example); ←/→ presets"
+        case .layers: return "VGG19 layers, e.g. \(entry.example == "auto" ? "3_1,4_1" : entry.example); ←/→ presets"
         case .range(let b): return "LO:HI within \(Int(b.lowerBound)):\(Int(b.upperBound))"
         default: return entry.typeDescription
         }

@@ -337,15 +337,24 @@ final class PresetCLITests: XCTestCase {
     func testGalleryIsValid() throws {
         let run = try doodle(["check", "samples/gallery.yaml"], in: Self.packageRoot)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertEqual(run.stdout, "samples/gallery.yaml: 5 jobs, valid\n")
+        XCTAssertEqual(run.stdout, "samples/gallery.yaml: 10 jobs, valid\n")
         let file = try JobFile.load(path: Self.packageRoot.appendingPathComponent("samples/gallery.yaml").path)
-        XCTAssertEqual(file.jobs.map(\.name), ["coast", "valley", "texture", "transfer", "semantic-transfer"])
+        let names = ["coast", "valley", "texture", "transfer", "semantic-transfer",
+                     "transfer-gram", "semantic-transfer-gram", "river-gram", "transfer-luminance", "texture-gram"]
+        XCTAssertEqual(file.jobs.map(\.name), names)
         let outputs = file.jobs.compactMap { $0.preset.output.map { URL(fileURLWithPath: $0).lastPathComponent } }
-        XCTAssertEqual(outputs, ["coast.png", "valley.png", "texture.png", "transfer.png", "semantic-transfer.png"])
+        XCTAssertEqual(outputs, names.map { $0 + ".png" })
         let texture = try file.jobs[2].resolve()
         XCTAssertEqual(texture.inputs.mode, .texture)
         XCTAssertEqual(texture.inputs.finalSize.width, 256)
         XCTAssertEqual(try file.jobs[3].resolve().inputs.mode, .transfer)
         XCTAssertEqual(try file.jobs[0].resolve().inputs.mode, .doodle)
+        // The river's black-and-white map is a mask of the content: Monet's map, found beside
+        // his painting, is set aside, and a notice says so.
+        let river = try file.jobs[7].resolve()
+        XCTAssertNil(river.inputs.styleMap)
+        XCTAssertNotNil(river.inputs.targetMap)
+        XCTAssertEqual(river.settings.styleLoss, .gram)
+        XCTAssertTrue(river.notices.contains { $0.contains("read as a mask of the content") }, "\(river.notices)")
     }
 }

@@ -31,6 +31,8 @@ final class ParameterEditorTests: XCTestCase {
         try? e.set("style-loss", typed: "gram")
         try? e.set("optimizer", typed: "adam")
         XCTAssertEqual(e.selected.id, "optimizer")
+        XCTAssertEqual(e.display(.styleLayers), "auto (1_1,2_1,3_1,4_1,5_1)")
+        XCTAssertEqual(e.display(.phases), "auto (1)")
         XCTAssertTrue(e.keys.contains("mask-propagation") && e.keys.contains("learning-rate"))
         XCTAssertFalse(e.keys.contains(.semanticWeight) || e.keys.contains(.matcher) || e.keys.contains(.variety) || e.keys.contains(.mapEncoding))
         e = ParameterEditor()
@@ -53,7 +55,7 @@ final class ParameterEditorTests: XCTestCase {
         try e.step(.styleWeight, by: -1)
         XCTAssertEqual(e.value(.styleWeight), .number(35))
         // From auto (3 for the patch loss) a big step down of 2 gives 1.
-        XCTAssertEqual(e.display(.phases), "auto")
+        XCTAssertEqual(e.display(.phases), "auto (3)")
         try e.step(.phases, by: -1, big: true)
         XCTAssertEqual(e.value(.phases), .integer(1))
         try e.step(.iterations, by: 1, big: true)
@@ -146,7 +148,7 @@ final class ParameterEditorTests: XCTestCase {
         // The presets and `auto` (the style loss's own layers, the default).
         let stops = try XCTUnwrap(ParameterEditor.layerPresets[.styleLayers]).count + 1
         let start = f.display(.styleLayers)
-        XCTAssertEqual(start, "auto")
+        XCTAssertEqual(start, "auto (3_1,4_1)")
         var seen = [start]
         for _ in 0..<(stops - 1) {
             try f.step(.styleLayers, by: 1)
