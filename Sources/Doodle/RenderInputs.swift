@@ -4,6 +4,7 @@ import Patches
 /// - doodle to artwork: style + style map + target map;
 /// - semantic style transfer: style + style map + content + target map (the content's map);
 /// - style transfer without maps: style + content;
+/// - partial style transfer: style + content + a black-and-white mask of the content;
 /// - texture synthesis: style alone, at `outputSize` (default: the style's size).
 public struct RenderInputs: Sendable {
     public var style: Image
@@ -31,11 +32,14 @@ public struct RenderInputs: Sendable {
     public enum Mode: String, Sendable {
         case doodle = "doodle to artwork"
         case semanticTransfer = "semantic style transfer"
+        /// A black-and-white mask of the content: only its white part is painted.
+        case partialTransfer = "partial style transfer"
         case transfer = "style transfer"
         case texture = "texture synthesis"
     }
 
     public var mode: Mode {
+        if content != nil && targetMap != nil && styleMap == nil { return .partialTransfer }
         switch (content != nil, styleMap != nil && targetMap != nil) {
         case (false, true): return .doodle
         case (true, true): return .semanticTransfer

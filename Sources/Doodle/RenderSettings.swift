@@ -140,4 +140,12 @@ public struct IterationSchedule: Sendable, Equatable, CustomStringConvertible,
 
     /// "100" or "100,100,50".
     public var description: String { counts.map(String.init).joined(separator: ",") }
+
+    /// "3 phases x 100,100,50 iterations", "1 phase x 100 iterations": the plan of `phases`
+    /// phases, the finest `planned` of `asked` (coarse phases too small are left out).
+    public func plan(phases planned: Int, of asked: Int) -> String {
+        let used = (0..<planned).map { evaluations(inPhase: $0 + asked - planned) }
+        let text = Set(used).count == 1 ? String(used[0]) : used.map(String.init).joined(separator: ",")
+        return "\(planned) phase\(planned == 1 ? "" : "s") x \(text) iterations"
+    }
 }

@@ -63,7 +63,7 @@ struct RenderCommand: ParsableCommand {
                 case .content: seed = "the content"
                 case .image: seed = "an image"
                 }
-                print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations, from \(seed)")
+                print("\(job.inputs.mode.rawValue): \(w)x\(h), \(job.settings.iterations.plan(phases: phases, of: job.settings.phases)), from \(seed)")
                 if phases < job.settings.phases { print(droppedPhasesNote(job, kept: phases)) }
             case .frameFailed(let error):
                 frameError = error

@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
                     printEvery = LiveProgress.printEvery(job)
                     for notice in job.notices { print("note: \(notice)") }
                     let (w, h) = job.inputs.finalSize
-                    print("\(job.inputs.mode.rawValue): \(w)x\(h), \(phases) phases x \(job.settings.iterations) iterations")
+                    print("\(job.inputs.mode.rawValue): \(w)x\(h), \(job.settings.iterations.plan(phases: phases, of: job.settings.phases))")
                 case .frameFailed(let error):
                     FileHandle.standardError.write(Data("doodle: \(job.name): frames: \(error)\n".utf8))
                 case .synthesis(let event):

@@ -977,7 +977,7 @@ public final class StudioModel {
         runWasStopped = false
         logScroll = 0
         inputPathsOfRun = paths
-        note("run \(number): \(renderInputs.mode.rawValue), \(w)x\(h), \(settings.phases) phase\(settings.phases == 1 ? "" : "s") x \(settings.iterations) iterations -> \(output)", .info)
+        note("run \(number): \(renderInputs.mode.rawValue), \(w)x\(h), \(settings.iterations.plan(phases: settings.phases, of: settings.phases)) -> \(output)", .info)
         setStatus("starting run \(number): space pauses, s stops, w writes the current image", .info)
         let inbox = self.inbox
         let request = RunRequest(inputs: renderInputs, settings: settings, allowUnmatched: job.allowUnmatched,

@@ -478,7 +478,7 @@ public final class StudioView {
             let s = model.parameters.settings
             rows.append(("mode", model.mode?.rawValue ?? "no style image yet", .plain, 6))
             rows.append(("size", model.sizeDescription, .plain, 6))
-            rows.append(("plan", "\(s.phases) phase\(s.phases == 1 ? "" : "s") x \(s.iterations) iterations", .plain, 6))
+            rows.append(("plan", s.iterations.plan(phases: s.phases, of: s.phases), .plain, 6))
             rows.append(("output", model.parameters.output, .plain, 5))
             if let problem = model.inputProblems.first { rows.append(("blocked", problem, Theme.error, 8)) }
         } else {

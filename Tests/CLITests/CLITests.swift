@@ -123,11 +123,11 @@ final class CLITests: XCTestCase {
         let run = try doodle(["render", "--style", style, "--style-map", styleMap, "--content", "photo.png",
                               "--content-map", "photo_map.png", "--output", "out.png", "--phases", "1", "--iterations", "5"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("semantic style transfer: 48x48, 1 phases x 5 iterations, from the content"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("semantic style transfer: 48x48, 1 phase x 5 iterations, from the content"), run.stdout)
         let noise = try doodle(["render", "--style", style, "--content", "photo.png", "--no-maps", "--seed", "noise",
                                 "--output", "noise.png", "--phases", "1", "--iterations", "5"])
         XCTAssertEqual(noise.status, 0, noise.stderr)
-        XCTAssertTrue(noise.stdout.contains("style transfer: 48x48, 1 phases x 5 iterations, from noise"), noise.stdout)
+        XCTAssertTrue(noise.stdout.contains("style transfer: 48x48, 1 phase x 5 iterations, from noise"), noise.stdout)
 
         let scored = try doodle(["score", "out.png", "--style", style, "--content", "photo.png", "--json"])
         XCTAssertEqual(scored.status, 0, scored.stderr)
@@ -139,7 +139,10 @@ final class CLITests: XCTestCase {
         // Five evaluations from the content keep far more of it than five from noise.
         XCTAssertGreaterThan(contentScore["structure"]!, noiseScore["structure"]! + 0.2, "\(contentScore) \(noiseScore)")
         XCTAssertLessThan(contentScore["featureDistance"]!, noiseScore["featureDistance"]!)
-        XCTAssertNotNil((json["style"] as? [String: Double])?["gramDistance"])
+        let statistics = try XCTUnwrap(json["style"] as? [String: Any])
+        XCTAssertNotNil(statistics["gramDistance"] as? Double)
+        XCTAssertNotNil(statistics["classGramDistance"] as? Double)
+        XCTAssertEqual(statistics["classLayer"] as? String, "conv3_1")
         XCTAssertNil(json["layers"], "no maps given: no class score")
 
         let texture = try doodle(["score", "out.png", "--style", style, "--texture"])

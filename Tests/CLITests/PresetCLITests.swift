@@ -123,7 +123,7 @@ final class PresetCLITests: XCTestCase {
             """, to: "art/tiny.yaml")
         let run = try doodle(["render", "--preset", "art/tiny.yaml", "--iterations", "3"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("doodle to artwork: 48x48, 1 phases x 3 iterations"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("doodle to artwork: 48x48, 1 phase x 3 iterations"), run.stdout)
         XCTAssertTrue(run.stdout.contains("iter 3/3"), run.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("art/out.png")), "the output is relative to the preset's folder")
 
