@@ -61,6 +61,25 @@ final class GramTests: XCTestCase {
         }
     }
 
+    func testGatherScaleAndScatterMatchPlainLoops() {
+        let (c, n) = (5, 37)
+        let features = random([c, 1, n], seed: 11).data
+        let cells = [0, 3, 4, 10, 36, 20]
+        let weights: [Float] = [1, 0.5, 0.25, 2, 0.75, 1.5]
+        let gathered = GramKernels.gather(features, channels: c, cells: cells, weights: weights)
+        var expected: [Float] = []
+        for ch in 0..<c { for (j, cell) in cells.enumerated() { expected.append(features[ch * n + cell] * weights[j]) } }
+        XCTAssertEqual(gathered, expected)
+        var scaled = gathered
+        GramKernels.scale(&scaled, channels: c, by: weights)
+        XCTAssertEqual(scaled, expected.enumerated().map { $0.element * weights[$0.offset % cells.count] })
+        var plane = features
+        GramKernels.scatterAdd(gathered, channels: c, cells: cells, into: &plane)
+        var plain = features
+        for ch in 0..<c { for (j, cell) in cells.enumerated() { plain[ch * n + cell] += expected[ch * cells.count + j] } }
+        XCTAssertEqual(plane, plain)
+    }
+
     func testReceptiveFields() {
         // 3 at conv1_1, two more per 3x3 convolution, doubling steps after each pooling.
         XCTAssertEqual(ClassLabels.receptiveField(of: .conv1_1), 3)

@@ -73,10 +73,7 @@ public final class GramLoss {
             let m: Int
             if let cells = guided.cells {
                 m = cells.count
-                weighted = [Float](repeating: 0, count: c * m)
-                for ch in 0..<c {
-                    for (j, cell) in cells.enumerated() { weighted[ch * m + j] = features.data[ch * n + cell] * guided.weights[j] }
-                }
+                weighted = GramKernels.gather(features.data, channels: c, cells: cells, weights: guided.weights)
             } else {
                 m = n
                 weighted = features.data
@@ -94,14 +91,10 @@ public final class GramLoss {
             // d/dF of k |F W W F^T / Z - S|^2 = (4k / Z) (G - S) F W W: multiply F W by W once
             // more, then by (G - S), and add the columns back at their cells.
             if let cells = guided.cells {
-                for ch in 0..<c {
-                    for j in 0..<m { weighted[ch * m + j] *= guided.weights[j] }
-                }
+                GramKernels.scale(&weighted, channels: c, by: guided.weights)
                 var columns = [Float](repeating: 0, count: c * m)
                 multiply(difference, weighted, into: &columns, channels: c, count: m, alpha: 4 * k / norm)
-                for ch in 0..<c {
-                    for (j, cell) in cells.enumerated() { gradient.data[ch * n + cell] += columns[ch * m + j] }
-                }
+                GramKernels.scatterAdd(columns, channels: c, cells: cells, into: &gradient.data)
             } else {
                 multiply(difference, weighted, into: &gradient.data, channels: c, count: n, alpha: 4 * k / norm)
             }
@@ -142,5 +135,58 @@ public final class GramLoss {
             for i in 0..<n { weighted[ch * n + i] *= mask[i] }
         }
         return product(weighted, channels: c, count: n, norm: norm)
+    }
+}
+
+/// The guided Gram loss's column gathers and scatters over `[C, N]` planes, parallel over
+/// channels; `GramTests` checks each against plain loops.
+public enum GramKernels {
+    /// out[ch, j] = features[ch, cells[j]] * weights[j], `[C, cells.count]`.
+    public static func gather(_ features: [Float], channels c: Int, cells: [Int], weights: [Float]) -> [Float] {
+        let n = features.count / c, m = cells.count
+        return [Float](unsafeUninitializedCapacity: c * m) { out, count in
+            features.withUnsafeBufferPointer { f in
+                cells.withUnsafeBufferPointer { idx in
+                    weights.withUnsafeBufferPointer { w in
+                        let o = out.baseAddress!
+                        parallelFor(c) { ch in
+                            let row = f.baseAddress! + ch * n, dst = o + ch * m
+                            for j in 0..<m { dst[j] = row[idx[j]] * w[j] }
+                        }
+                    }
+                }
+            }
+            count = c * m
+        }
+    }
+
+    /// values[ch, j] *= weights[j].
+    public static func scale(_ values: inout [Float], channels c: Int, by weights: [Float]) {
+        let m = weights.count
+        values.withUnsafeMutableBufferPointer { v in
+            weights.withUnsafeBufferPointer { w in
+                let base = v.baseAddress!
+                parallelFor(c) { ch in
+                    let row = base + ch * m
+                    for j in 0..<m { row[j] *= w[j] }
+                }
+            }
+        }
+    }
+
+    /// plane[ch, cells[j]] += columns[ch, j] (cells are distinct).
+    public static func scatterAdd(_ columns: [Float], channels c: Int, cells: [Int], into plane: inout [Float]) {
+        let n = plane.count / c, m = cells.count
+        columns.withUnsafeBufferPointer { col in
+            cells.withUnsafeBufferPointer { idx in
+                plane.withUnsafeMutableBufferPointer { p in
+                    let base = p.baseAddress!
+                    parallelFor(c) { ch in
+                        let row = base + ch * n, src = col.baseAddress! + ch * m
+                        for j in 0..<m { row[idx[j]] += src[j] }
+                    }
+                }
+            }
+        }
     }
 }
