@@ -276,6 +276,7 @@ public final class Synthesis {
         let styleFeatures = network.forward(style.tensor, to: Set(layers))
         var styleLosses: [StyleLoss] = []
         var gramLosses: [GramLoss] = []
+        let labels = settings.styleLoss == .gram ? gramLabels(phase: phase) : nil
         for (i, layer) in layers.enumerated() {
             let weight = settings.styleWeight * settings.styleLayerWeight(at: i)
             let features = styleFeatures[layer]!
@@ -290,9 +291,10 @@ public final class Synthesis {
                                              targetMap: targetMap,
                                              matcher: settings.matcher.make(style: bank, variety: settings.variety)))
             case .gram:
-                let masks = gramMasks(at: layer, phase: phase)
-                gramLosses.append(GramLoss(layer: layer, weight: weight, styleFeatures: features, styleMasks: masks.style,
-                                           targetMasks: masks.target, shares: masks.shares))
+                let guided = labels!, propagation = settings.maskPropagation
+                gramLosses.append(GramLoss(layer: layer, weight: weight, styleFeatures: features,
+                                           styleMasks: guided.masks(guided.style, at: layer, propagation),
+                                           targetMasks: guided.masks(guided.target, at: layer, propagation), shares: guided.shares))
             }
         }
         var contentLosses: [ContentLoss] = []
@@ -307,29 +309,25 @@ public final class Synthesis {
                          gramLosses: gramLosses, contentLosses: contentLosses, smoothness: Smoothness(weight: settings.smoothness))
     }
 
-    /// The guided Gram loss's class masks at `layer` on both sides (nil: one class covering
-    /// everything), and each class's share of the result.
-    private func gramMasks(at layer: VGGLayer, phase: PhaseInfo) -> (style: [[Float]]?, target: [[Float]]?, shares: [Float]?) {
+    /// The guide's classes at this phase's sizes, computed once for all the Gram layers.
+    private func gramLabels(phase: PhaseInfo) -> GramGuide {
         func labels(_ map: SemanticMap, _ width: Int, _ height: Int) -> ClassLabels {
-            let resampled = map.resampled(toWidth: width, height: height)
-            return ClassLabels(width: width, height: height, labels: resampled.labels, classCount: map.palette.count)
+            ClassLabels(width: width, height: height, labels: map.resampled(toWidth: width, height: height).labels,
+                        classCount: map.palette.count)
         }
-        func white(_ mask: Image, _ width: Int, _ height: Int) -> [[Float]] {
-            let weights = mask.maskWeights(width: width, height: height)
-            let labels = ClassLabels(width: width, height: height, labels: weights.map { Int32($0) }, classCount: 2)
-            return [labels.mask(of: 1, at: layer, settings.maskPropagation)]
+        func white(_ mask: Image, _ width: Int, _ height: Int) -> ClassLabels {
+            ClassLabels(width: width, height: height, labels: mask.maskWeights(width: width, height: height).map { Int32($0) },
+                        classCount: 2)
         }
         switch guide {
         case .none:
-            return (nil, nil, nil)
+            return GramGuide(style: nil, target: nil, only: nil)
         case .maps(let style, let target):
-            let targetLabels = labels(target, phase.width, phase.height)
-            return (labels(style, phase.styleWidth, phase.styleHeight).masks(at: layer, settings.maskPropagation),
-                    targetLabels.masks(at: layer, settings.maskPropagation), targetLabels.shares)
+            return GramGuide(style: labels(style, phase.styleWidth, phase.styleHeight), target: labels(target, phase.width, phase.height), only: nil)
         case .targetMask(let mask):
-            return (nil, white(mask, phase.width, phase.height), [1])
+            return GramGuide(style: nil, target: white(mask, phase.width, phase.height), only: 1)
         case .styleMask(let mask):
-            return (white(mask, phase.styleWidth, phase.styleHeight), nil, [1])
+            return GramGuide(style: white(mask, phase.styleWidth, phase.styleHeight), target: nil, only: 1)
         }
     }
 
@@ -537,6 +535,23 @@ extension Synthesis {
             return (working, nil)
         }
     }
+}
+
+/// One phase's classes for the Gram loss: each side's labels (nil: one class covering
+/// everything) and, for a black-and-white mask, the one class that takes part.
+struct GramGuide {
+    let style: ClassLabels?
+    let target: ClassLabels?
+    let only: Int?
+
+    /// A side's masks at `layer`, one per class taking part.
+    func masks(_ side: ClassLabels?, at layer: VGGLayer, _ propagation: MaskPropagation) -> [[Float]]? {
+        guard let side else { return nil }
+        return only.map { [side.mask(of: $0, at: layer, propagation)] } ?? side.masks(at: layer, propagation)
+    }
+
+    /// The classes' shares of the result.
+    var shares: [Float]? { target.map { only == nil ? $0.shares : [1] } }
 }
 
 /// L-BFGS-B or Adam behind one call, for the phase loop.
