@@ -5,8 +5,48 @@ import Foundation
 struct MapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "map",
-        abstract: "Look at semantic maps.",
-        subcommands: [Inspect.self])
+        abstract: "Look at semantic maps and clean them.",
+        subcommands: [Inspect.self, Clean.self])
+
+    struct Clean: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a map as the renderer sees it: flat class colours, no seams, no specks.",
+            discussion: """
+            Anti-aliased and JPEG edges snap to the class the renderer gives them, transparency is painted \
+            over white (with a note), and any region smaller than --min-region pixels joins the class \
+            around it. --colors N first clusters the colours into N classes (k-means in CIELAB), for maps \
+            that are not flat colours at all.
+            """)
+
+        @Argument(help: "The semantic map to clean (PNG or JPEG).") var map: String
+        @Option(help: "Where to write the cleaned map (PNG).") var output: String
+        @Option(help: "Regions smaller than this many pixels join the class around them (1 keeps all).")
+        var minRegion = 32
+        @Option(help: "Cluster the colours into this many classes first (2...32).") var colors: Int?
+        @Option(help: "Random seed of the clustering.") var randomSeed: UInt64 = 0
+
+        func validate() throws {
+            guard minRegion >= 1 else { throw ValidationError("--min-region \(minRegion) must be at least 1") }
+            if let colors, !(2...32).contains(colors) { throw ValidationError("--colors \(colors) must be within 2...32") }
+            guard output.lowercased().hasSuffix(".png") else {
+                throw ValidationError("--output '\(output)' must end in .png (doodle writes PNG)")
+            }
+        }
+
+        func run() throws {
+            let image = try Image.read(from: map)
+            try Image.checkWritable(output)
+            if image.transparentShare > 0 {
+                print(String(format: "note: '%@' is transparent in %.1f%% of its pixels: painted over white, so those pixels join the class nearest white", map, 100 * image.transparentShare))
+            }
+            let result = MapCleaning(minimumRegion: minRegion, colours: colors, seed: randomSeed).clean(image, name: map)
+            try result.image.writePNG(to: output, protecting: [map])
+            print("\(map): \(result.classes) class\(result.classes == 1 ? "" : "es"); "
+                  + String(format: "%d pixels (%.2f%%) took their class's colour; ", result.changedPixels,
+                           100 * Double(result.changedPixels) / Double(max(1, result.pixels)))
+                  + "\(result.mergedRegions) region\(result.mergedRegions == 1 ? "" : "s") under \(minRegion) pixels merged (\(result.mergedPixels) pixels); wrote \(output)")
+        }
+    }
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(

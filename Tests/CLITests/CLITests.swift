@@ -150,6 +150,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(texture.stdout.contains("largest piece of the style copied verbatim"), texture.stdout)
     }
 
+    /// `map clean` writes the flat map and says what it changed; writing over its input, a
+    /// non-PNG output and a missing map are one-line mistakes.
+    func testMapClean() throws {
+        let (_, styleMap, _) = try writeMaps()
+        var speckled = try Image.read(from: styleMap)
+        for y in 10..<13 { for x in 5..<8 { for c in 0..<3 { speckled[c, x, y] = [0, 0, 255][c] } } }
+        let input = scratch.appendingPathComponent("speckled.png").path
+        try speckled.writePNG(to: input)
+        let run = try doodle(["map", "clean", input, "--output", "clean.png"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("2 classes; 9 pixels (0.39%) took their class's colour; 1 region under 32 pixels merged (9 pixels); wrote clean.png"), run.stdout)
+        XCTAssertTrue(try Image.read(from: scratch.appendingPathComponent("clean.png").path) == Image.read(from: styleMap))
+        assertMistake(try doodle(["map", "clean", input, "--output", input]), mentions: ["refusing to write", "one of the inputs"])
+        assertMistake(try doodle(["map", "clean", input, "--output", "clean.jpg"]), mentions: ["--output 'clean.jpg' must end in .png"])
+        assertMistake(try doodle(["map", "clean", "nope.png", "--output", "x.png"]), mentions: ["'nope.png'", "no such file"])
+    }
+
     func testScoreNeedsSomethingToCompareWith() throws {
         let (style, styleMap, _) = try writeMaps()
         assertMistake(try doodle(["score", style, "--style", style]), mentions: ["nothing to score", "--content", "--texture"])
