@@ -6,7 +6,55 @@ struct MapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "map",
         abstract: "Look at semantic maps and clean them.",
-        subcommands: [Inspect.self, Clean.self])
+        subcommands: [Inspect.self, Clean.self, Match.self])
+
+    struct Match: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a target map the style map's colours, pairing their classes.",
+            discussion: """
+            For maps made separately. With --style-image and --target-image the classes are paired by \
+            what their regions look like (mean colour and spread of lightness); without, by where they \
+            lie and how large they are. --pairs gives pairs explicitly (target colour = style colour). \
+            The pairing is printed; target classes beyond the style's take their nearest style class.
+            """)
+
+        @Argument(help: "The style's map, whose colours to take.") var styleMap: String
+        @Argument(help: "The map to recolour.") var targetMap: String
+        @Option(help: "Where to write the recoloured map (PNG).") var output: String
+        @Option(help: "The style painting, to pair classes by their regions' looks.") var styleImage: String?
+        @Option(help: "The target's image (the content photo), with --style-image.") var targetImage: String?
+        @Option(help: "Explicit pairs, target colour = style colour: \"#ff0000=#00ff00,...\".") var pairs: String?
+
+        func validate() throws {
+            guard output.lowercased().hasSuffix(".png") else {
+                throw ValidationError("--output '\(output)' must end in .png (doodle writes PNG)")
+            }
+            guard (styleImage == nil) == (targetImage == nil) else {
+                throw ValidationError("give both --style-image and --target-image (or neither, to pair by layout)")
+            }
+        }
+
+        func run() throws {
+            let style = try Image.read(from: styleMap), target = try Image.read(from: targetMap)
+            let images = try [styleImage, targetImage].map { try $0.map { try Image.read(from: $0) } }
+            for (map, image, mapName, imageName) in [(style, images[0], styleMap, styleImage), (target, images[1], targetMap, targetImage)] {
+                if let image, let imageName, !RenderInputs.sameShape(map, image) {
+                    throw UserError("'\(mapName)' is \(map.width)x\(map.height) but '\(imageName)' is \(image.width)x\(image.height): a map must have its image's shape")
+                }
+            }
+            try Image.checkWritable(output)
+            let explicit = try pairs.map { try MapMatching.parsePairs($0) } ?? []
+            let (image, matched) = try MapMatching.match(style: style, target: target, styleImage: images[0], targetImage: images[1],
+                                                         explicit: explicit, names: (styleMap, targetMap))
+            let by = !explicit.isEmpty ? "given pairs, then " : ""
+            print("\(targetMap) -> \(styleMap)'s colours, by \(by)\(images[0] != nil ? "the regions' looks" : "layout"):")
+            for pair in matched {
+                print("  \(pair.target.hex) \(pair.target.shortName) (\(percentText(pair.targetShare))) -> \(pair.style.hex) \(pair.style.shortName)")
+            }
+            try image.writePNG(to: output, protecting: [styleMap, targetMap])
+            print("wrote \(output)")
+        }
+    }
 
     struct Clean: ParsableCommand {
         static let configuration = CommandConfiguration(
