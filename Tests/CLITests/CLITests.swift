@@ -167,6 +167,33 @@ final class CLITests: XCTestCase {
         assertMistake(try doodle(["map", "clean", "nope.png", "--output", "x.png"]), mentions: ["'nope.png'", "no such file"])
     }
 
+    /// `map match` recolours the doodle drawn in other colours by the pairs given; its mistakes
+    /// are one line each.
+    func testMapMatch() throws {
+        let (style, styleMap, doodle) = try writeMaps()
+        var other = try Image.read(from: doodle)
+        for i in 0..<other.planeSize {
+            let red = other.pixels[i] > 128
+            for c in 0..<3 { other.pixels[c * other.planeSize + i] = red ? [0, 200, 0][c] : [250, 250, 0][c] }
+        }
+        let input = scratch.appendingPathComponent("other.png").path
+        try other.writePNG(to: input)
+        // (By layout the two are a tie here: the doodle's halves are the map's turned round.)
+        let run = try self.doodle(["map", "match", styleMap, input, "--output", "matched.png", "--pairs", "#00c800=#ff331f,#fafa00=#0000ff"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("#00c800") && run.stdout.contains("-> #ff331f"), run.stdout)
+        XCTAssertTrue(try Image.read(from: scratch.appendingPathComponent("matched.png").path) == Image.read(from: doodle))
+        assertMistake(try self.doodle(["map", "match", styleMap, input, "--output", "m.png", "--style-image", style]),
+                      mentions: ["give both --style-image and --target-image"])
+        let wide = scratch.appendingPathComponent("wide.png").path
+        try Image(width: 96, height: 48, channels: 3, repeating: 100).writePNG(to: wide)
+        assertMistake(try self.doodle(["map", "match", styleMap, input, "--output", "m.png", "--style-image", wide, "--target-image", wide]),
+                      mentions: ["is 48x48 but", "is 96x48", "a map must have its image's shape"])
+        assertMistake(try self.doodle(["map", "match", styleMap, input, "--output", "m.png", "--pairs", "#00c800"]),
+                      mentions: ["--pairs '#00c800' must be TARGET=STYLE"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("m.png").path))
+    }
+
     func testScoreNeedsSomethingToCompareWith() throws {
         let (style, styleMap, _) = try writeMaps()
         assertMistake(try doodle(["score", style, "--style", style]), mentions: ["nothing to score", "--content", "--texture"])
