@@ -27,9 +27,12 @@ public enum ColourControl {
         return Image(width: image.width, height: image.height, channels: 3, pixels: y + y + y).clamped()
     }
 
-    /// `result`'s luminance with the chrominance of `colours` (resampled to the result's size).
+    /// `result`'s luminance with the chrominance of `colours` (resampled to the result's size
+    /// when it has another).
     public static func recolour(_ result: Image, withColoursOf colours: Image) -> Image {
-        let source = colours.rgb().resized(toWidth: result.width, height: result.height)
+        let rgb = colours.rgb()
+        let source = rgb.width == result.width && rgb.height == result.height
+            ? rgb : rgb.resized(toWidth: result.width, height: result.height)
         let n = result.planeSize
         let y = luminance(result)
         let m = toYIQ

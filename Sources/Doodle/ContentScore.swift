@@ -221,17 +221,10 @@ public enum ContentScorer {
         return norm > 0 ? (difference / norm).squareRoot() : 0
     }
 
-    /// `F F^T / (h w)` of `[C, h, w]` features, C x C.
+    /// `F F^T / (h w)` of `[C, h, w]` features, C x C: the Gram loss's own.
     static func gram(_ features: Tensor) -> [Float] {
-        let (c, n) = (features.channels, features.height * features.width)
-        var result = [Float](repeating: 0, count: c * c)
-        features.data.withUnsafeBufferPointer { f in
-            result.withUnsafeMutableBufferPointer { g in
-                BLAS.sgemm(m: c, n: c, k: n, a: f.baseAddress!, lda: n, b: f.baseAddress!, ldb: n, transposeB: true,
-                           c: g.baseAddress!, ldc: c, alpha: 1 / Float(max(1, n)))
-            }
-        }
-        return result
+        let n = features.height * features.width
+        return GramLoss.product(features.data, channels: features.channels, count: n, norm: Float(max(1, n)))
     }
 
     /// The largest piece of `style` that `output` copies at one offset (see the top of this file).

@@ -30,48 +30,32 @@ public struct MapCleaning: Sendable {
     /// near-equal colours, as JPEG leaves them, merge on the second pass).
     public func clean(_ map: Image, name: String) -> Result {
         let rgb = map.rgb()
-        var input = colours.map { MapColourClustering.flatten([rgb], classes: $0, seed: seed)[0] } ?? rgb
-        var result = pass(input, name: name)
-        for _ in 0..<3 {
-            let again = pass(result.image, name: name)
-            if again.image == result.image { break }
-            input = result.image
-            result = Result(image: again.image, classes: again.classes, changedPixels: 0, pixels: again.pixels,
-                            mergedRegions: result.mergedRegions + again.mergedRegions,
-                            mergedPixels: result.mergedPixels + again.mergedPixels)
+        var image = colours.map { MapColourClustering.flatten([rgb], classes: $0, seed: seed)[0] } ?? rgb
+        var (classes, regions, merged) = (0, 0, 0)
+        for _ in 0..<4 {
+            let next = pass(image, name: name)
+            (classes, regions, merged) = (next.classes, regions + next.regions, merged + next.pixels)
+            if next.image == image { break }
+            image = next.image
         }
-        return Result(image: result.image, classes: result.classes, changedPixels: Self.changed(rgb, result.image),
-                      pixels: result.pixels, mergedRegions: result.mergedRegions, mergedPixels: result.mergedPixels)
+        let plane = rgb.planeSize
+        let changed = (0..<plane).filter { p in (0..<3).contains { rgb.pixels[$0 * plane + p].rounded() != image.pixels[$0 * plane + p] } }.count
+        return Result(image: image, classes: classes, changedPixels: changed, pixels: plane, mergedRegions: regions, mergedPixels: merged)
     }
 
-    static func changed(_ a: Image, _ b: Image) -> Int {
-        let plane = a.planeSize
-        return (0..<plane).filter { p in (0..<3).contains { a.pixels[$0 * plane + p].rounded() != b.pixels[$0 * plane + p] } }.count
-    }
-
-    private func pass(_ flat: Image, name: String) -> Result {
-        let map = flat
-        let rgb = flat
-        let detected = SemanticMap.detect([MapPixels(image: flat, name: name)])[0]
+    /// One detection and merge: the flat image, the classes it holds, the regions and pixels merged.
+    private func pass(_ map: Image, name: String) -> (image: Image, classes: Int, regions: Int, pixels: Int) {
+        let detected = SemanticMap.detect([MapPixels(image: map, name: name)])[0]
         var labels = detected.labels
-        let (merged, mergedPixels) = Self.mergeSmallRegions(&labels, width: map.width, height: map.height,
-                                                           classCount: detected.palette.count, minimum: minimumRegion)
+        let (regions, pixels) = Self.mergeSmallRegions(&labels, width: map.width, height: map.height,
+                                                      classCount: detected.palette.count, minimum: minimumRegion)
         let plane = map.width * map.height
-        var pixels = [Float](repeating: 0, count: 3 * plane)
         let colours = detected.palette.classes.map { $0.colour.map { $0.rounded() } }
-        var changed = 0
+        var out = [Float](repeating: 0, count: 3 * plane)
         for p in 0..<plane {
-            let colour = colours[Int(labels[p])]
-            var differs = false
-            for c in 0..<3 {
-                pixels[c * plane + p] = colour[c]
-                if rgb.pixels[c * plane + p].rounded() != colour[c] { differs = true }
-            }
-            if differs { changed += 1 }
+            for c in 0..<3 { out[c * plane + p] = colours[Int(labels[p])][c] }
         }
-        let used = Set(labels).count
-        return Result(image: Image(width: map.width, height: map.height, channels: 3, pixels: pixels), classes: used,
-                      changedPixels: changed, pixels: plane, mergedRegions: merged, mergedPixels: mergedPixels)
+        return (Image(width: map.width, height: map.height, channels: 3, pixels: out), Set(labels).count, regions, pixels)
     }
 
     /// Relabels every 4-connected region smaller than `minimum` pixels with the label most

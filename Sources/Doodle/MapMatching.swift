@@ -1,4 +1,3 @@
-import Foundation
 import Patches
 
 /// Gives a target map the style map's colours, for two maps made separately: each class of the
@@ -43,10 +42,10 @@ public enum MapMatching {
         var chosen: [Int: Int] = [:]  // target class index -> style class index
         for pair in explicit {
             guard let i = targetClasses.firstIndex(where: { near(targetMap.palette.classes[$0].colour, pair.target) }) else {
-                throw RenderError("--pairs: \(hex(pair.target)) is not a class of '\(names.target)'; see `doodle map inspect \(names.target)`")
+                throw RenderError("--pairs: \(MapClass(id: 0, colour: pair.target).hex) is not a class of '\(names.target)'; see `doodle map inspect \(names.target)`")
             }
             guard let j = styleClasses.firstIndex(where: { near(styleMap.palette.classes[$0].colour, pair.style) }) else {
-                throw RenderError("--pairs: \(hex(pair.style)) is not a class of '\(names.style)'; see `doodle map inspect \(names.style)`")
+                throw RenderError("--pairs: \(MapClass(id: 0, colour: pair.style).hex) is not a class of '\(names.style)'; see `doodle map inspect \(names.style)`")
             }
             chosen[i] = j
         }
@@ -136,10 +135,6 @@ public enum MapMatching {
     }
 
     static func near(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 8 } }
-
-    static func hex(_ c: [Float]) -> String {
-        "#" + c.map { String(format: "%02x", Int(min(max($0, 0), 255).rounded())) }.joined()
-    }
 
     /// "#ff0000=#00ff00,#0000ff=#ffffff": target colour = style colour, each `#rrggbb`.
     public static func parsePairs(_ text: String) throws -> [(target: [Float], style: [Float])] {

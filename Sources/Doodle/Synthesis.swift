@@ -24,6 +24,8 @@ public final class Synthesis {
     private let working: RenderInputs
     /// With `--preserve-colors luminance`: the image whose colours the result takes.
     private let colourSource: Image?
+    /// `colourSource` at the size last presented.
+    private var sizedColours: Image?
     private let pendingLock = NSLock()
     private var pendingSettings: RenderSettings?
 
@@ -149,7 +151,12 @@ public final class Synthesis {
     /// An image of the optimisation as the user sees it: with its colours put back when only
     /// luminance was transferred.
     private func present(_ image: Image) -> Image {
-        colourSource.map { ColourControl.recolour(image, withColoursOf: $0) } ?? image
+        guard let colourSource else { return image }
+        // Resized once per phase, not at every evaluation.
+        if sizedColours?.width != image.width || sizedColours?.height != image.height {
+            sizedColours = colourSource.rgb().resized(toWidth: image.width, height: image.height)
+        }
+        return ColourControl.recolour(image, withColoursOf: sizedColours!)
     }
 
     /// With a mask on the result's side: the pixels (channel-major indices) it keeps, and the
