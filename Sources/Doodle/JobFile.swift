@@ -26,7 +26,8 @@ public struct RenderJob: Sendable {
 }
 
 /// A job file for `doodle run`: one job (the file is a preset with `style` and `output`), or
-/// `jobs:`, a list of jobs that inherit the keys at the top of the file.
+/// `jobs:`, a list of jobs that inherit the keys at the top of the file. A job whose `map:` or
+/// `content:` is a glob is one job per matching file (see `JobExpansion`).
 ///
 /// Layers, lowest first: built-in defaults, the top `preset:`, the top keys, the job's
 /// `preset:`, the job's keys.
@@ -35,6 +36,8 @@ public struct JobFile: Sendable {
     public var name: String?
     public var description: String?
     public var jobs: [RenderJob]
+    /// The globs its jobs were expanded from (`map: maps/*.png`), in the file's order.
+    public var globs: [JobGlob] = []
 
     /// Reads and checks the file (YAML, keys, types, ranges, named presets); throws
     /// `PresetError` with every problem found. Does not look at the input files: see `check`.
@@ -69,14 +72,26 @@ public struct JobFile: Sendable {
         shared = shared.merged(over: base(top) ?? Preset())
         let layers = top.jobs ?? [top]
         var jobs: [RenderJob] = []
+        var globs: [JobGlob] = []
         for (index, layer) in layers.enumerated() {
-            let own = top.jobs == nil ? shared : layer.preset.merged(over: base(layer) ?? Preset()).merged(over: shared)
-            let name = layer.preset.name ?? own.output.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
-                ?? "job \(index + 1)"
-            var preset = own
-            preset.name = name
-            preset.description = layer.preset.description
-            jobs.append(RenderJob(name: name, preset: preset, source: layer.source))
+            var own = top.jobs == nil ? shared : layer.preset.merged(over: base(layer) ?? Preset()).merged(over: shared)
+            own.description = layer.preset.description
+            jobs += JobExpansion.expand(own, name: layer.preset.name, number: index + 1, source: layer.source,
+                                        globs: &globs, issues: &issues)
+        }
+        // Each palette once, with its problems at its own lines.
+        var palettes = Set<String>()
+        for job in jobs {
+            guard let palette = job.preset.palette, palettes.insert(palette).inserted else { continue }
+            guard FileManager.default.fileExists(atPath: palette) else {
+                issues.append(PresetIssue("palette '\(palette)': no such file", at: job.preset.sources[.palette] ?? job.source))
+                continue
+            }
+            do { _ = try MapPalette.load(path: palette) } catch let error as PresetError {
+                issues += error.issues
+            } catch {
+                issues.append(PresetIssue("palette '\(palette)': \(error)", at: job.preset.sources[.palette]))
+            }
         }
         guard issues.isEmpty else {
             // In the file's order (a named preset's own file after).
@@ -88,6 +103,6 @@ public struct JobFile: Sendable {
             }
             throw PresetError(ordered.map(\.element))
         }
-        return JobFile(path: path, name: top.preset.name, description: top.preset.description, jobs: jobs)
+        return JobFile(path: path, name: top.preset.name, description: top.preset.description, jobs: jobs, globs: globs)
     }
 }

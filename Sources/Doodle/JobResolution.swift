@@ -65,6 +65,17 @@ extension ResolvedJob {
                 throw JobError(error.description, key: key)
             }
         }
+        let palette: MapPalette?
+        do {
+            palette = try p.palette.map { try MapPalette.load(path: $0) }
+        } catch let error as PresetError {
+            throw JobError(error.issues.map(\.description).joined(separator: "; "), key: .palette)
+        }
+        /// A map as read, in the palette's colours when there is one.
+        func readMap(_ path: String, _ key: PresetKey) throws -> Image {
+            let map = try read(path, key)
+            return try palette?.recoloured(map, name: path) ?? map
+        }
         let semanticExt = p.semanticExt ?? "_sem.png"
         var paths = [style]
         let styleImage = try read(style, .style).rgb()
@@ -81,8 +92,8 @@ extension ResolvedJob {
             let targetImage = p.content ?? output
             let targetMapPath = p.map ?? Self.existingBeside(targetImage, ext: semanticExt)
             if let styleMapPath, let targetMapPath {
-                inputs.styleMap = try read(styleMapPath, p.styleMap != nil ? .styleMap : .style)
-                inputs.targetMap = try read(targetMapPath, p.map != nil ? .map : (p.content != nil ? .content : .output))
+                inputs.styleMap = try readMap(styleMapPath, p.styleMap != nil ? .styleMap : .style)
+                inputs.targetMap = try readMap(targetMapPath, p.map != nil ? .map : (p.content != nil ? .content : .output))
                 inputs.names.styleMap = styleMapPath
                 inputs.names.targetMap = targetMapPath
                 paths += [styleMapPath, targetMapPath]
@@ -96,7 +107,7 @@ extension ResolvedJob {
                 }
             } else if let given = p.styleMap ?? p.map {
                 // A black-and-white map on one side only is a mask (see `Synthesis.validate`).
-                let mask = try read(given, p.styleMap != nil ? .styleMap : .map)
+                let mask = try readMap(given, p.styleMap != nil ? .styleMap : .map)
                 if mask.isBlackAndWhiteMask && (p.styleMap != nil || p.content != nil) {
                     if p.styleMap != nil {
                         (inputs.styleMap, inputs.names.styleMap) = (mask, given)
@@ -238,6 +249,8 @@ extension ResolvedJob {
         try file("content", inputs.content != nil ? inputs.names.content : nil)
         try file("style-map", inputs.styleMap != nil ? inputs.names.styleMap : nil)
         try file("map", inputs.targetMap != nil ? inputs.names.targetMap : nil)
+        // Only when given: fingerprints of jobs without a palette stay what they were.
+        if let palette = preset.palette { try file("palette", palette) }
         lines += RenderParameters.fingerprintLines(settings)
         switch settings.seed {
         case .noise: lines.append("seed noise")
@@ -267,7 +280,7 @@ extension JobFile {
             }
             let prefix = jobs.count > 1 ? "job '\(job.name)': " : ""
             var missing = false
-            for key in [PresetKey.style, .styleMap, .map, .content, .seed, .weights] {
+            for key in [PresetKey.style, .styleMap, .map, .content, .palette, .seed, .weights] {
                 guard case .path(let path)? = p[key] else { continue }
                 if !FileManager.default.fileExists(atPath: path) {
                     issues.append(PresetIssue("\(prefix)\(key.rawValue) '\(path)': no such file", at: at(key)))

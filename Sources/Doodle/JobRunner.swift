@@ -86,7 +86,8 @@ public struct JobRecord: Codable, Sendable, Equatable {
 
 /// The outcome of one job of `doodle run`.
 public struct JobResult: Sendable {
-    public enum Status: String, Sendable { case done, skipped, failed }
+    /// `busy`: another process holds the output's lock (`OutputLock`) and renders it.
+    public enum Status: String, Sendable { case done, skipped, failed, busy }
     public var name: String
     public var status: Status
     public var seconds: Double
@@ -130,6 +131,9 @@ public final class JobRunner {
     public var createOutputFolders = true
     /// Write `OUT.png.json` beside each finished output.
     public var writeRecords = true
+    /// Claim each output with `OUT.png.lock` while rendering it, and leave an output another
+    /// process has claimed to that process (`busy`).
+    public var lockOutputs = true
     /// The network's precision: `auto` measures once per CPU which is faster (see `PrecisionChoice`).
     public var precision: PrecisionSetting = .auto
     /// What `precision` resolved to, once a network was made.
@@ -257,6 +261,24 @@ public final class JobRunner {
                 return JobResult(name: job.name, status: .skipped, seconds: elapsed(), output: resolved.output,
                                  score: record.score)
             }
+            var lock: OutputLock? = nil
+            if lockOutputs {
+                try resolved.checkOutput(createFolders: createOutputFolders)
+                switch try OutputLock.acquire(for: resolved.output) {
+                case .held(let holder):
+                    return JobResult(name: job.name, status: .busy, seconds: elapsed(), output: resolved.output,
+                                     error: "being rendered by \(holder) (it holds '\(OutputLock.path(for: resolved.output))')")
+                case .acquired(let claim):
+                    lock = claim
+                }
+                // Finished by another process while this one looked.
+                if !force, let record = upToDateRecord(resolved, fingerprint: fingerprint) {
+                    lock?.release()
+                    return JobResult(name: job.name, status: .skipped, seconds: elapsed(), output: resolved.output,
+                                     score: record.score)
+                }
+            }
+            defer { lock?.release() }
             let rendered = try render(resolved, events: events, shouldStop: shouldStop)
             if rendered.stopped {
                 if rendered.written == resolved.output {

@@ -172,6 +172,10 @@ public struct Preset: Sendable, Equatable {
         get { path(.content) }
         set { self[.content] = newValue.map { .path($0) } }
     }
+    public var palette: String? {
+        get { path(.palette) }
+        set { self[.palette] = newValue.map { .path($0) } }
+    }
     public var output: String? {
         get { path(.output) }
         set { self[.output] = newValue.map { .path($0) } }

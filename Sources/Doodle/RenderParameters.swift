@@ -38,7 +38,7 @@ public struct PresetKey: Hashable, Sendable, Comparable, CustomStringConvertible
     public static let scale: PresetKey = "scale", semanticExt: PresetKey = "semantic-ext", noMaps: PresetKey = "no-maps"
     public static let allowUnmatched: PresetKey = "allow-unmatched", seed: PresetKey = "seed", randomSeed: PresetKey = "random-seed"
     public static let printEvery: PresetKey = "print-every", frames: PresetKey = "frames", saveEvery: PresetKey = "save-every"
-    public static let weights: PresetKey = "weights"
+    public static let weights: PresetKey = "weights", palette: PresetKey = "palette"
     public static let contentWeight: PresetKey = "content-weight", styleWeight: PresetKey = "style-weight"
     public static let semanticWeight: PresetKey = "semantic-weight", smoothness: PresetKey = "smoothness"
     public static let styleLayers: PresetKey = "style-layers", contentLayers: PresetKey = "content-layers"
@@ -246,6 +246,8 @@ public enum RenderParameters {
         .init("style-map", .file, .inputs, help: "The painting's semantic map (default: STYLE_sem.png when it exists)."),
         .init("map", .file, .inputs, help: "The target semantic map: the doodle, or the content image's own map (also content-map; default: CONTENT_sem.png or OUTPUT_sem.png when it exists)."),
         .init("content", .file, .inputs, help: "A content image to keep the layout of."),
+        .init("palette", .file, .inputs,
+              help: "A class palette (YAML: class name to colour, or to label id) every map is read against; for label maps made by other programs."),
         .init("semantic-ext", .suffix, .inputs, default: .text("_sem.png"), help: "Suffix of map files looked for beside their images."),
         .init("no-maps", .flag, .inputs, default: .flag(false), help: "Ignore semantic maps, even when they exist."),
         .init("allow-unmatched", .flag, .inputs, default: .flag(false), affectsResult: false,

@@ -10,7 +10,8 @@ struct CheckCommand: ParsableCommand {
         Reports, each on its own line as FILE:LINE: problem, on stderr: YAML syntax, unknown keys (with \
         the nearest known key), wrong types and out-of-range values, unknown presets, missing or \
         unreadable input files, maps whose shape is not their image's, doodle classes the style map \
-        lacks, sizes too small for the layers, outputs written twice or over an input. A file with \
+        lacks, sizes too small for the layers, outputs written twice or over an input, globs that match \
+        nothing (a globbed job is checked for every file it matches). A file with \
         neither style nor output is checked as a preset (for `doodle render --preset`). Exit code 0 when \
         every file is valid, 2 otherwise.
         """)
@@ -34,6 +35,10 @@ struct CheckCommand: ParsableCommand {
                 } else {
                     issues = jobFile.check()
                     summary = jobFile.jobs.count == 1 ? "1 job" : "\(jobFile.jobs.count) jobs"
+                    if !jobFile.globs.isEmpty {
+                        summary += " (" + jobFile.globs.map { "\($0.pattern): \($0.files) file\($0.files == 1 ? "" : "s")" }
+                            .joined(separator: ", ") + ")"
+                    }
                 }
             } catch let error as PresetError {
                 issues = error.issues

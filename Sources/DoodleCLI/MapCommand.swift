@@ -107,6 +107,8 @@ struct MapCommand: ParsableCommand {
 
         @Argument(help: "Semantic maps (PNG or JPEG): the style map first, then doodles.") var maps: [String] = []
         @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: "A class palette (YAML, as `palette:` in job files): show each map's classes by the palette's names, and the colours it lacks.")
+        var palette: String?
 
         func validate() throws {
             guard !maps.isEmpty else { throw ValidationError("give at least one map, e.g. doodle map inspect style_sem.png doodle.png") }
@@ -114,6 +116,7 @@ struct MapCommand: ParsableCommand {
 
         func run() throws {
             let images = try maps.map { try Image.read(from: $0) }
+            if let palette { return try inspect(images, against: palette) }
             let report = MapReport(images: images, names: maps)
             if json {
                 try printJSON(report)
@@ -147,6 +150,47 @@ struct MapCommand: ParsableCommand {
             }
         }
 
+        /// `--palette`: each map's share of each class of the palette, and what the palette lacks.
+        private func inspect(_ images: [Image], against path: String) throws {
+            let palette: MapPalette
+            do { palette = try MapPalette.load(path: path) } catch let error as PresetError {
+                throw UserError(error.issues.map(\.description).joined(separator: "; "))
+            }
+            let nameWidth = palette.entries.map(\.name.count).max() ?? 0
+            var report: [PaletteMapReport] = []
+            var failures: [String] = []
+            for (image, name) in zip(images, maps) {
+                let unknown = palette.unknownColours(in: image, name: name)
+                var shares: [Double]? = nil
+                if unknown.isEmpty, let reading = try? palette.read(image, name: name) {
+                    shares = reading.counts.map { Double($0) / Double(max(1, image.width * image.height)) }
+                }
+                report.append(PaletteMapReport(name: name, width: image.width, height: image.height, shares: shares, unknown: unknown))
+                if !unknown.isEmpty {
+                    failures.append("'\(name)': " + unknown.prefix(4).map { "\($0.text) (\(percentText($0.share)))" }.joined(separator: ", ")
+                                    + (unknown.count > 4 ? " and \(unknown.count - 4) more" : ""))
+                }
+            }
+            if json {
+                try printJSON(PaletteReport(palette: palette, maps: report))
+            } else {
+                print("palette \(path): \(palette.entries.count) class\(palette.entries.count == 1 ? "" : "es")")
+                for map in report {
+                    print("\(map.name)  \(map.width)x\(map.height)")
+                    for (index, entry) in palette.entries.enumerated() {
+                        let written = [entry.colour.map(MapPalette.hex), entry.id.map { "id \($0)" }].compactMap { $0 }.joined(separator: ", ")
+                        let share = map.shares.map { percentText($0[index]) } ?? "?"
+                        print("  " + entry.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                              + String(repeating: " ", count: max(0, 6 - share.count)) + share + "  " + written)
+                    }
+                    for colour in map.unknown { print("  NOT IN PALETTE \(colour.text)  \(percentText(colour.share))") }
+                }
+            }
+            if !failures.isEmpty {
+                throw UserError("not in the palette '\(path)': " + failures.joined(separator: "; ") + "; add them to the palette or repaint the maps")
+            }
+        }
+
         /// One line: which classes of which maps the first map lacks, and the fix.
         private func unmatchedLine(_ report: MapReport) -> String {
             let first = report.maps[0].name
@@ -175,4 +219,52 @@ private func percentText(_ share: Double) -> String {
     let p = share * 100
     if p >= 1 || p == 0 { return String(format: "%.1f%%", p) }
     return p < 0.01 ? "<0.01%" : String(format: "%.2f%%", p)
+}
+
+/// One map of `map inspect --palette`.
+private struct PaletteMapReport {
+    let name: String
+    let width, height: Int
+    /// Share of each palette entry (nil when the map has colours the palette lacks).
+    let shares: [Double]?
+    let unknown: [(text: String, share: Double)]
+}
+
+/// `{"palette": [{"name": "sky", "colour": "#87ceeb", "id": null}], "maps": [{"name": ..., "classes":
+/// {"sky": 0.4}, "unknown": [{"colour": "#ff00ff", "share": 0.01}]}]}`.
+private struct PaletteReport: Encodable {
+    let palette: MapPalette
+    let maps: [PaletteMapReport]
+    enum Key: String, CodingKey { case palette, maps }
+    enum EntryKey: String, CodingKey { case name, colour, id }
+    enum MapKey: String, CodingKey { case name, width, height, classes, unknown }
+    enum UnknownKey: String, CodingKey { case colour, share }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        var entries = c.nestedUnkeyedContainer(forKey: .palette)
+        for entry in palette.entries {
+            var e = entries.nestedContainer(keyedBy: EntryKey.self)
+            try e.encode(entry.name, forKey: .name)
+            try e.encode(MapPalette.hex(entry.shown), forKey: .colour)
+            try e.encode(entry.id, forKey: .id)
+        }
+        var list = c.nestedUnkeyedContainer(forKey: .maps)
+        for map in maps {
+            var m = list.nestedContainer(keyedBy: MapKey.self)
+            try m.encode(map.name, forKey: .name)
+            try m.encode(map.width, forKey: .width)
+            try m.encode(map.height, forKey: .height)
+            if let shares = map.shares {
+                var classes: [String: Double] = [:]
+                for (entry, share) in zip(palette.entries, shares) { classes[entry.name] = (share * 10_000).rounded() / 10_000 }
+                try m.encode(classes, forKey: .classes)
+            }
+            var unknown = m.nestedUnkeyedContainer(forKey: .unknown)
+            for colour in map.unknown {
+                var u = unknown.nestedContainer(keyedBy: UnknownKey.self)
+                try u.encode(colour.text, forKey: .colour)
+                try u.encode((colour.share * 10_000).rounded() / 10_000, forKey: .share)
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@ struct RenderFlags: ParsableArguments {
     @Option(help: .parameter("style-map")) var styleMap: String?
     @Option(name: [.customLong("map"), .customLong("content-map")], help: .parameter("map")) var map: String?
     @Option(help: .parameter("content")) var content: String?
+    @Option(help: .parameter("palette")) var palette: String?
     @Option(help: .parameter("output")) var output: String?
     @Option(help: .parameter("output-size")) var outputSize: String?
     @Option(parsing: .unconditional, help: .parameter("scale")) var scale: String?

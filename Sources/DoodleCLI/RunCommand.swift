@@ -17,6 +17,14 @@ struct RunCommand: ParsableCommand {
         skipped (--force renders it anyway). A failing job is reported and the others go on. Exit code: \
         0 when every job is done or skipped, 1 when any failed, 2 when the file is unreadable or invalid \
         (see `doodle check`).
+
+        `map:` or `content:` may be a glob (maps/*.png): one job per matching file, in sorted order, \
+        with {name} (the file's name without extension) and {index} in the other paths \
+        (output: out/{name}.png). --shard K/N renders share K of N of the jobs, for N processes or \
+        machines sharing a folder; without it the share comes from a Slurm job array \
+        (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with --shards N). \
+        While a job renders, OUT.png.lock claims its output: another process that reaches the same job \
+        leaves it (status busy) instead of rendering it twice.
         """)
 
     @Argument(help: "The job file (YAML).") var file: String
@@ -27,6 +35,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Run only the jobs with these names (comma-separated).") var only: String?
     @Option(help: "Weights file for every job (default: a job's weights:, else `doodle weights path`).") var weights: String?
     @Option(help: precisionHelp) var precision: PrecisionSetting = .auto
+    @Option(help: "Render only share K of N of the jobs (K from 1: 1/2 and 2/2 are the two halves). Default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set.")
+    var shard: String?
+    @Option(help: "How many shards there are, with Kubernetes' JOB_COMPLETION_INDEX (default: DOODLE_SHARDS).")
+    var shards: Int?
+    @Flag(help: "List the jobs (name, inputs, output, whether up to date) without rendering.") var list = false
 
     func run() throws {
         var jobFile: JobFile
@@ -45,6 +58,18 @@ struct RunCommand: ParsableCommand {
             }
             jobFile.jobs = jobFile.jobs.filter { names.contains($0.name) }
         }
+
+        let all = jobFile.jobs.count
+        let share = try self.share()
+        if let share {
+            jobFile.jobs = jobFile.jobs.filter { share.contains($0.name) }
+            if json {
+                print(jsonLine(ShardLine(shard: share, jobs: jobFile.jobs.count, of: all)))
+            } else {
+                print("shard \(share) (\(share.origin)): \(jobFile.jobs.count) of \(all) job\(all == 1 ? "" : "s")")
+            }
+        }
+        if list { return try listJobs(jobFile.jobs) }
 
         let runner = JobRunner()
         runner.force = force
@@ -87,6 +112,8 @@ struct RunCommand: ParsableCommand {
                     print(line)
                 case .skipped:
                     print("\(tag): up to date, skipped (--force renders it again)")
+                case .busy:
+                    print("\(tag): \(result.error ?? "busy"); left to it")
                 case .failed:
                     print("\(tag): failed")
                     FileHandle.standardError.write(Data("doodle: \(job.name): \(result.error ?? "failed")\n".utf8))
@@ -98,18 +125,113 @@ struct RunCommand: ParsableCommand {
         let done = results.filter { $0.status == .done }.count
         let skipped = results.filter { $0.status == .skipped }.count
         let failed = results.filter { $0.status == .failed }.count
+        let busy = results.filter { $0.status == .busy }.count
         let seconds = results.reduce(0) { $0 + $1.seconds }
         if json {
-            print(jsonLine(SummaryLine(jobs: count, done: done, skipped: skipped, failed: failed,
+            print(jsonLine(SummaryLine(jobs: count, done: done, skipped: skipped, failed: failed, busy: busy,
                                        notRun: count - results.count, seconds: seconds,
                                        scores: results.filter { $0.score != nil }.map { ScoreEntry(name: $0.name, score: $0.score!) })))
         } else {
             var line = String(format: "%d job%@: %d done, %d skipped, %d failed", count, count == 1 ? "" : "s", done, skipped, failed)
+            if busy > 0 { line += ", \(busy) busy in another process" }
             if results.count < count { line += ", \(count - results.count) not run" }
             print(line + String(format: " (%.1f s)", seconds))
         }
         if results.last?.interrupted == true || interrupt?.raised == true { throw ExitCode(130) }
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+extension RunCommand {
+    /// `--shard`, else the scheduler's variables, else all jobs (nil).
+    func share() throws -> JobShard? {
+        do {
+            if let shards, shards < 1 { throw JobError("--shards \(shards): give at least 1") }
+            if let shard { return try JobShard.parse(shard) }
+            return try JobShard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards)
+        } catch let error as JobError {
+            throw UserError(error.description)
+        }
+    }
+
+    /// `--list`: each job's name, inputs, output and state, without rendering.
+    func listJobs(_ jobs: [RenderJob]) throws {
+        let runner = JobRunner()
+        for job in jobs {
+            let entry = JobListing(job, runner: runner, force: force)
+            if json {
+                print(jsonLine(entry))
+            } else {
+                let inputs = entry.inputs.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                print("\(job.name): \(entry.output ?? "no output") \u{2190} \(inputs)")
+                print("  \(entry.stateText)")
+            }
+        }
+    }
+}
+
+/// One job of `doodle run --list`: `{"type":"job","name":...,"inputs":{"style":...},"output":...,"state":"to-render|up-to-date|busy|invalid","error":...}`.
+private struct JobListing: Encodable {
+    let name: String
+    let inputs: [(key: String, value: String)]
+    let output: String?
+    let state: String
+    let detail: String?
+
+    init(_ job: RenderJob, runner: JobRunner, force: Bool) {
+        name = job.name
+        let p = job.resolvedPreset()
+        let roles: [(String, String?)] = [("style", p.style), ("style-map", p.styleMap), ("content", p.content), ("map", p.map)]
+        inputs = roles.compactMap { role, path in path.map { (role, $0) } }
+        output = p.output
+        do {
+            let resolved = try job.resolve()
+            if let holder = OutputLock.holder(for: resolved.output) {
+                (state, detail) = ("busy", "being rendered by \(holder)")
+            } else if !force, runner.upToDateRecord(resolved, fingerprint: try resolved.fingerprint()) != nil {
+                (state, detail) = ("up-to-date", nil)
+            } else {
+                (state, detail) = ("to-render", nil)
+            }
+        } catch {
+            (state, detail) = ("invalid", JobRunner.oneLine(error))
+        }
+    }
+
+    var stateText: String {
+        switch state {
+        case "up-to-date": return "up to date (run skips it)"
+        case "to-render": return "to render"
+        case "busy": return detail ?? "busy"
+        default: return "cannot run: " + (detail ?? "?")
+        }
+    }
+
+    enum Key: String, CodingKey { case type, name, inputs, output, state, error }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode("job", forKey: .type)
+        try c.encode(name, forKey: .name)
+        try c.encode(Dictionary(uniqueKeysWithValues: inputs.map { ($0.key, $0.value) }), forKey: .inputs)
+        try c.encode(output, forKey: .output)
+        try c.encode(state, forKey: .state)
+        try c.encode(detail, forKey: .error)
+    }
+}
+
+/// `{"type":"shard","shard":1,"shards":2,"origin":"--shard","jobs":3,"of":6}`.
+private struct ShardLine: Encodable {
+    let shard: JobShard
+    let jobs, of: Int
+    enum Key: String, CodingKey { case type, shard, shards, origin, jobs, of }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode("shard", forKey: .type)
+        try c.encode(shard.index, forKey: .shard)
+        try c.encode(shard.count, forKey: .shards)
+        try c.encode(shard.origin, forKey: .origin)
+        try c.encode(jobs, forKey: .jobs)
+        try c.encode(of, forKey: .of)
     }
 }
 
@@ -160,10 +282,10 @@ private struct ScoreEntry: Encodable {
 
 /// `{"type":"summary","jobs":3,"done":1,"skipped":1,"failed":1,"notRun":0,"seconds":...,"scores":[...]}`.
 private struct SummaryLine: Encodable {
-    let jobs, done, skipped, failed, notRun: Int
+    let jobs, done, skipped, failed, busy, notRun: Int
     let seconds: Double
     let scores: [ScoreEntry]
-    enum Key: String, CodingKey { case type, jobs, done, skipped, failed, notRun, seconds, scores }
+    enum Key: String, CodingKey { case type, jobs, done, skipped, failed, busy, notRun, seconds, scores }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode("summary", forKey: .type)
@@ -171,6 +293,7 @@ private struct SummaryLine: Encodable {
         try c.encode(done, forKey: .done)
         try c.encode(skipped, forKey: .skipped)
         try c.encode(failed, forKey: .failed)
+        try c.encode(busy, forKey: .busy)
         try c.encode(notRun, forKey: .notRun)
         try c.encode(round3(seconds), forKey: .seconds)
         try c.encode(scores, forKey: .scores)
