@@ -9,6 +9,10 @@ import Foundation
 public struct JobGlob: Sendable, Equatable {
     public let pattern: String
     public let files: Int
+    public init(pattern: String, files: Int) {
+        self.pattern = pattern
+        self.files = files
+    }
 }
 
 enum JobExpansion {
