@@ -42,6 +42,9 @@ final class RenderParametersTests: XCTestCase {
             case .content: return .path(path("content2.png"))
             case .styleMap: return .path(path("style_alt.png"))
             case .map: return .path(path("content_alt.png"))
+            case .palette:
+                try? "warm: \"#ff331f\"\ncool: \"#0000ff\"\n".write(toFile: path("classes.yaml"), atomically: true, encoding: .utf8)
+                return .path(path("classes.yaml"))
             default: return nil
             }
         default: return nil
