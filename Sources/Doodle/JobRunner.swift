@@ -134,6 +134,9 @@ public final class JobRunner {
     /// Claim each output with `OUT.png.lock` while rendering it, and leave an output another
     /// process has claimed to that process (`busy`).
     public var lockOutputs = true
+    /// Refuse a render whose estimated peak memory exceeds this many bytes (the memory
+    /// available is always a limit; see `ResolvedJob.checkMemory`).
+    public var maxMemory: Int?
     /// The network's precision: `auto` measures once per CPU which is faster (see `PrecisionChoice`).
     public var precision: PrecisionSetting = .auto
     /// What `precision` resolved to, once a network was made.
@@ -189,6 +192,7 @@ public final class JobRunner {
     public func render(_ job: ResolvedJob, events: (JobEvent) -> Void = { _ in },
                        shouldStop: () -> Bool = { false }) throws -> Rendered {
         try job.checkReady(createOutputFolders: createOutputFolders)
+        try job.checkMemory(maxMemory: maxMemory)
         let network = try self.network(for: job.weights, pooling: job.settings.pooling)
         if let frames = job.frames {
             do {

@@ -69,6 +69,7 @@ public enum PresetValueParser {
             }
         case .number:
             let text = try scalar(raw, label, example: example)
+            if text == "auto" && parameter.defaultValue == .text("auto") { return .text("auto") }
             guard let value = Float(text) else {
                 throw Problem(message: "\(label) '\(text)' is not a number; give e.g. \(example)")
             }

@@ -172,7 +172,9 @@ public struct RenderParameter: Sendable {
         case .folder: return "folder"
         case .suffix: return "text, e.g. _sem.png"
         case .flag: return "true or false"
-        case .number(let lo, let hi): return hi.map { "number \(lo.shortText)...\($0.shortText)" } ?? "number >= \(lo.shortText)"
+        case .number(let lo, let hi):
+            let range = hi.map { "number \(lo.shortText)...\($0.shortText)" } ?? "number >= \(lo.shortText)"
+            return defaultValue == .text("auto") ? "auto, or " + range : range
         case .integer(let lo, let hi):
             let range = hi.map { "integer \(lo)...\($0)" } ?? "integer >= \(lo)"
             return defaultValue == .text("auto") ? "auto, or " + range : range
@@ -232,6 +234,7 @@ public struct SettingsField: Sendable {
     static let styleLayers = automatic(\.styleLayers, { .layers($0) }) { if case .layers(let x) = $0 { x } else { nil } }
     static let styleLayerWeights = automatic(\.styleLayerWeights, { .numbers($0) }) { if case .numbers(let x) = $0 { x } else { nil } }
     static let phaseCount = automatic(\.phaseCount, { .integer($0) }) { if case .integer(let x) = $0 { x } else { nil } }
+    static let styleScale = automatic(\.styleScale, { .number($0) }) { if case .number(let x) = $0 { x } else { nil } }
     static let seedRange = SettingsField(read: { .range($0.seedRange) },
                                          write: { s, v in if case .range(let r) = v { s.seedRange = r } })
     static let randomSeed = SettingsField(read: { .unsigned($0.randomSeed) },
@@ -278,6 +281,8 @@ public enum RenderParameters {
               help: "VGG19 layers compared with the content image, e.g. 4_2 (may be empty)."),
         .init("phases", .integer(minimum: 1, maximum: 6), .render, field: .phaseCount,
               help: "Resolutions, coarse to fine, each twice the previous; auto: 3 for the patch loss, 1 for gram."),
+        .init("style-scale", .number(minimum: 0.05, maximum: 4), .render, field: .styleScale,
+              help: "Multiplies the style painting's size (its brushwork's scale in the result); auto: 1, or less so that the style's area is at most 4 times the result's (16 for a texture)."),
         .init("iterations", .counts(1...100_000, perPhase: 6), .render, field: .iterations,
               help: "Evaluations per phase, coarse to fine: one number for every phase, or one per phase (the last repeats)."),
         .init("seed", .seed, .render, default: .text("auto"),

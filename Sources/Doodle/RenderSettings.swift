@@ -32,6 +32,8 @@ public struct RenderSettings: Sendable, Equatable {
         get { phaseCount ?? styleLoss.defaultPhases }
         set { phaseCount = newValue }
     }
+    /// What the style painting's size is multiplied by (nil: `automaticStyleScale`, at most 1).
+    public var styleScale: Float? = nil
     public var seed: Seed = .noise
     public var seedRange: ClosedRange<Float> = 16...240
     public var randomSeed: UInt64 = 0
@@ -147,5 +149,22 @@ public struct IterationSchedule: Sendable, Equatable, CustomStringConvertible,
         let used = (0..<planned).map { evaluations(inPhase: $0 + asked - planned) }
         let text = Set(used).count == 1 ? String(used[0]) : used.map(String.init).joined(separator: ",")
         return "\(planned) phase\(planned == 1 ? "" : "s") x \(text) iterations"
+    }
+}
+
+extension RenderSettings {
+    /// A style larger than the result needs costs memory and time for nothing it can show: by
+    /// default its area is at most `styleAreaLimit` times the result's. A texture's size is
+    /// arbitrary and its point is the painting's brushwork at the painting's scale, so it
+    /// keeps more (scaled down to a quarter of its area, a small texture copies whole pieces
+    /// of the painting: a face instead of brushwork).
+    public static func styleAreaLimit(texture: Bool) -> Double { texture ? 16 : 4 }
+
+    /// The factor the style's sides are multiplied by for a result of `output` pixels.
+    public func styleFactor(style: (width: Int, height: Int), output: (width: Int, height: Int), texture: Bool = false) -> Double {
+        if let styleScale { return Double(styleScale) }
+        let ratio = Self.styleAreaLimit(texture: texture) * Double(output.width * output.height)
+            / Double(max(1, style.width * style.height))
+        return min(1, ratio.squareRoot())
     }
 }

@@ -229,16 +229,21 @@ public final class Synthesis {
 
     /// Coarse to fine: phase k of n runs at 1/2^(n-1-k) of the final size; the style is
     /// scaled by the same factor. Phases too small for the deepest layer are dropped.
-    public func phasePlan() -> [PhaseSize] {
+    public func phasePlan() -> [PhaseSize] { Self.phasePlan(inputs, settings) }
+
+    /// `phasePlan()` before a synthesis is made (for estimates).
+    public static func phasePlan(_ inputs: RenderInputs, _ settings: RenderSettings) -> [PhaseSize] {
         let (w, h) = inputs.finalSize
         let deepest = settings.deepestLayer(withContent: inputs.content != nil)
         let minimum = deepest.minimumSide
         var plan: [PhaseSize] = []
+        let styleFactor = settings.styleFactor(style: (inputs.style.width, inputs.style.height), output: (w, h),
+                                               texture: inputs.mode == .texture)
         for k in 0..<settings.phases {
             let scale = 1 / Double(1 << (settings.phases - 1 - k))
             let size = PhaseSize(width: Int((Double(w) * scale).rounded()), height: Int((Double(h) * scale).rounded()),
-                                 styleWidth: Int((Double(inputs.style.width) * scale).rounded()),
-                                 styleHeight: Int((Double(inputs.style.height) * scale).rounded()))
+                                 styleWidth: Int((Double(inputs.style.width) * scale * styleFactor).rounded()),
+                                 styleHeight: Int((Double(inputs.style.height) * scale * styleFactor).rounded()))
             if min(size.width, size.height, size.styleWidth, size.styleHeight) >= minimum { plan.append(size) }
         }
         return plan

@@ -25,8 +25,13 @@ struct RenderCommand: ParsableCommand {
     @Option(help: .parameter("frames")) var frames: String?
     @Option(parsing: .unconditional, help: .parameter("save-every")) var saveEvery: String?
     @Option(help: precisionHelp) var precision: PrecisionSetting = .auto
+    @Option(help: maxMemoryHelp) var maxMemory: String?
+    @Flag(help: "Check everything and print the plan (each phase's size and the style's, the estimated peak memory) without rendering.")
+    var dryRun = false
+
     func validate() throws {
         _ = try flagPreset()
+        _ = try parsedMaxMemory(maxMemory)
     }
 
     /// The values given on the command line (and only those), checked like a preset's.
@@ -45,9 +50,11 @@ struct RenderCommand: ParsableCommand {
         let base = try basePreset(preset)
         let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
         for notice in job.notices { print("note: \(notice)") }
+        if dryRun { return try printPlan(job) }
         let runner = JobRunner()
         runner.createOutputFolders = false
         runner.precision = precision
+        runner.maxMemory = try parsedMaxMemory(maxMemory)
 
         let printEvery = LiveProgress.printEvery(job)
         var frameError: Error?
@@ -81,6 +88,40 @@ struct RenderCommand: ParsableCommand {
         print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds)
               + "; precision \(runner.precisionChoice?.precision.rawValue ?? "?")")
     }
+}
+
+extension RenderCommand {
+    /// `--dry-run`: the checks a render makes before it starts, then its plan and estimate.
+    func printPlan(_ job: ResolvedJob) throws {
+        try job.checkReady(createOutputFolders: false)
+        let estimate = job.memoryEstimate
+        let (w, h) = job.inputs.finalSize
+        let phases = estimate.phases.count
+        print("\(job.inputs.mode.rawValue): \(w)x\(h), \(job.settings.iterations.plan(phases: phases, of: job.settings.phases))")
+        if phases < job.settings.phases { print(droppedPhasesNote(job, kept: phases)) }
+        for (index, phase) in estimate.phases.enumerated() {
+            let size = phase.size
+            print("phase \(index + 1)/\(phases): \(size.width)x\(size.height), style \(size.styleWidth)x\(size.styleHeight), "
+                  + "about \(SystemMemory.text(phase.bytes))")
+        }
+        let available = SystemMemory.availableBytes().map { " (\(SystemMemory.text($0)) available)" } ?? ""
+        print("peak memory about \(SystemMemory.text(estimate.peak))\(available); nothing rendered (--dry-run)")
+        try job.checkMemory(maxMemory: try parsedMaxMemory(maxMemory))
+    }
+}
+
+let maxMemoryHelp: ArgumentHelp = """
+    Refuse to start a render whose estimated peak memory is over this, e.g. 2GB or 512MB (the memory \
+    available is always a limit).
+    """
+
+/// `--max-memory`'s bytes; a ValidationError for text that is not a size.
+func parsedMaxMemory(_ text: String?) throws -> Int? {
+    guard let text else { return nil }
+    guard let bytes = SystemMemory.parseSize(text) else {
+        throw ValidationError("--max-memory '\(text)': give a size like 2GB or 512MB")
+    }
+    return bytes
 }
 
 /// Why a render runs fewer phases than asked: "2 coarse phases dropped: ...".

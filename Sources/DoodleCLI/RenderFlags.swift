@@ -30,6 +30,7 @@ struct RenderFlags: ParsableArguments {
     @Option(help: .parameter("style-layer-weights")) var styleLayerWeights: String?
     @Option(help: .parameter("content-layers")) var contentLayers: String?
     @Option(parsing: .unconditional, help: .parameter("phases")) var phases: String?
+    @Option(parsing: .unconditional, help: .parameter("style-scale")) var styleScale: String?
     @Option(parsing: .unconditional, help: .parameter("iterations")) var iterations: String?
     @Option(help: .parameter("seed")) var seed: String?
     @Option(help: .parameter("seed-range")) var seedRange: String?

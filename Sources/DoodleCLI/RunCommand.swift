@@ -39,7 +39,12 @@ struct RunCommand: ParsableCommand {
     var shard: String?
     @Option(help: "How many shards there are, with Kubernetes' JOB_COMPLETION_INDEX (default: DOODLE_SHARDS).")
     var shards: Int?
-    @Flag(help: "List the jobs (name, inputs, output, whether up to date) without rendering.") var list = false
+    @Flag(help: "List the jobs (name, inputs, output, whether up to date, estimated peak memory) without rendering.") var list = false
+    @Option(help: maxMemoryHelp) var maxMemory: String?
+
+    func validate() throws {
+        _ = try parsedMaxMemory(maxMemory)
+    }
 
     func run() throws {
         var jobFile: JobFile
@@ -76,6 +81,7 @@ struct RunCommand: ParsableCommand {
         runner.score = score ?? json
         runner.weightsPath = weights
         runner.precision = precision
+        runner.maxMemory = try parsedMaxMemory(maxMemory)
         var results: [JobResult] = []
         var interrupt: InterruptFlag? = nil
         let count = jobFile.jobs.count
@@ -177,6 +183,8 @@ private struct JobListing: Encodable {
     let output: String?
     let state: String
     let detail: String?
+    /// Estimated peak memory in bytes (nil when the job cannot be resolved).
+    let peakBytes: Int?
 
     init(_ job: RenderJob, runner: JobRunner, force: Bool) {
         name = job.name
@@ -184,8 +192,10 @@ private struct JobListing: Encodable {
         let roles: [(String, String?)] = [("style", p.style), ("style-map", p.styleMap), ("content", p.content), ("map", p.map)]
         inputs = roles.compactMap { role, path in path.map { (role, $0) } }
         output = p.output
+        let resolved = Result { try job.resolve() }
+        peakBytes = try? resolved.get().memoryEstimate.peak
         do {
-            let resolved = try job.resolve()
+            let resolved = try resolved.get()
             if let holder = OutputLock.holder(for: resolved.output) {
                 (state, detail) = ("busy", "being rendered by \(holder)")
             } else if !force, runner.upToDateRecord(resolved, fingerprint: try resolved.fingerprint()) != nil {
@@ -201,13 +211,13 @@ private struct JobListing: Encodable {
     var stateText: String {
         switch state {
         case "up-to-date": return "up to date (run skips it)"
-        case "to-render": return "to render"
+        case "to-render": return "to render" + (peakBytes.map { ", peak memory about \(SystemMemory.text($0))" } ?? "")
         case "busy": return detail ?? "busy"
         default: return "cannot run: " + (detail ?? "?")
         }
     }
 
-    enum Key: String, CodingKey { case type, name, inputs, output, state, error }
+    enum Key: String, CodingKey { case type, name, inputs, output, state, error, peakBytes }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode("job", forKey: .type)
@@ -216,6 +226,7 @@ private struct JobListing: Encodable {
         try c.encode(output, forKey: .output)
         try c.encode(state, forKey: .state)
         try c.encode(detail, forKey: .error)
+        try c.encodeIfPresent(peakBytes, forKey: .peakBytes)
     }
 }
 

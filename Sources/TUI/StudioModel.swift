@@ -954,6 +954,7 @@ public final class StudioModel {
                 return try Image.read(from: path)
             })
             try job.checkReady(createOutputFolders: false)
+            try job.checkMemory(maxMemory: nil)
         } catch {
             setStatus("cannot start: \(error)", .error)
             return
