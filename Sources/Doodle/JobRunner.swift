@@ -114,6 +114,8 @@ public struct JobResult: Sendable {
 public enum JobEvent {
     /// The synthesis is set up; `phases` will run.
     case started(ResolvedJob, phases: Int)
+    /// It goes on from an interrupted render's state (`ResumeState`).
+    case resumed(ResumePoint)
     case synthesis(SynthesisEvent)
     /// Writing a frame failed (the render goes on; reported once).
     case frameFailed(Error)
@@ -158,6 +160,8 @@ public final class JobRunner {
         public let written: String?
         /// The job's output path.
         public let output: String
+        /// Where a stopped render left its state for `--resume` (nil when it left none).
+        public let state: String?
 
         /// What a stopped render wrote, for messages: "interrupted in phase 2/3 at iteration
         /// 14: wrote that image (upscaled from 128x96) to out.png".
@@ -172,6 +176,7 @@ public final class JobRunner {
             if image.width != w || image.height != h { text += " (upscaled from \(image.width)x\(image.height))" }
             text += " to \(written)"
             if written != output { text += " (\(output) is kept as it was)" }
+            if let state { text += "; its state is in \(state): the same command with --resume (or doodle run) goes on from there" }
             return text
         }
 
@@ -189,7 +194,7 @@ public final class JobRunner {
     /// Checks the output, loads the network, renders and writes the PNG (also when stopped,
     /// at the requested size; see `Rendered.written`).
     /// Throws one-line errors (`JobError`, `ImageError`, `RenderError`, `UnmatchedClassError`...).
-    public func render(_ job: ResolvedJob, events: (JobEvent) -> Void = { _ in },
+    public func render(_ job: ResolvedJob, resumingFrom resume: ResumePoint? = nil, events: (JobEvent) -> Void = { _ in },
                        shouldStop: () -> Bool = { false }) throws -> Rendered {
         try job.checkReady(createOutputFolders: createOutputFolders)
         try job.checkMemory(maxMemory: maxMemory)
@@ -203,10 +208,14 @@ public final class JobRunner {
         }
         let synthesis = try Synthesis(network: network, inputs: job.inputs, settings: job.settings,
                                       allowUnmatched: job.allowUnmatched)
-        events(.started(job, phases: synthesis.phasePlan().count))
+        let plan = synthesis.phasePlan()
+        // A state of another plan (it cannot be, with the same fingerprint) is not used.
+        let resume = resume.flatMap { $0.phases == plan.count ? $0 : nil }
+        events(.started(job, phases: plan.count))
+        if let resume { events(.resumed(resume)) }
         let start = DispatchTime.now().uptimeNanoseconds
         var frameFailed = false
-        let (image, stopped) = synthesis.run(events: { event in
+        let (image, stopped) = synthesis.run(resumingFrom: resume, events: { event in
             if let frames = job.frames, case .iteration(let r) = event, r.iteration % job.saveEvery == 0, !frameFailed {
                 let name = String(format: "%@/frame-p%d-i%03d.png", frames, r.phase.index + 1, r.iteration)
                 do { try r.image.writePNG(to: name, protecting: job.inputPaths) } catch {
@@ -218,10 +227,16 @@ public final class JobRunner {
         }, shouldStop: shouldStop)
         if let failure = synthesis.failure { throw RenderError(failure) }
         var written: String? = nil
+        var state: String? = nil
         if !stopped {
             try write(image, to: job.output, protecting: job.inputPaths)
             written = job.output
-        } else if synthesis.evaluations > 0 {
+            try? FileManager.default.removeItem(atPath: ResumeState.path(for: job.output))
+        } else if synthesis.evaluations > 0 || resume != nil {
+            if let point = synthesis.resumePoint, let fingerprint = try? job.fingerprint(),
+               (try? ResumeState(fingerprint: fingerprint, point: point).write(for: job.output)) != nil {
+                state = ResumeState.path(for: job.output)
+            }
             let (w, h) = job.inputs.finalSize
             let full = image.width == w && image.height == h ? image : image.resized(toWidth: w, height: h).clamped()
             let path = FileManager.default.fileExists(atPath: job.output) ? Rendered.interruptedPath(for: job.output) : job.output
@@ -230,7 +245,7 @@ public final class JobRunner {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Rendered(image: image, stopped: stopped, seconds: seconds, synthesis: synthesis, written: written,
-                        output: job.output)
+                        output: job.output, state: state)
     }
 
     /// The record beside the output when the output is up to date: the record's fingerprint is
@@ -283,7 +298,11 @@ public final class JobRunner {
                 }
             }
             defer { lock?.release() }
-            let rendered = try render(resolved, events: events, shouldStop: shouldStop)
+            // An interrupted render of this very job goes on; a state of other inputs or settings
+            // is left to be replaced.
+            let saved = (try? ResumeState.read(for: resolved.output)) ?? nil
+            let resume = saved?.fingerprint == fingerprint ? saved?.point : nil
+            let rendered = try render(resolved, resumingFrom: resume, events: events, shouldStop: shouldStop)
             if rendered.stopped {
                 if rendered.written == resolved.output {
                     try? FileManager.default.removeItem(atPath: JobRecord.path(for: resolved.output))

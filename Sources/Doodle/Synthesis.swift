@@ -14,6 +14,8 @@ public final class Synthesis {
     public private(set) var evaluations = 0
     /// Where a stopped run stopped: the phase (0-based) of how many, and the evaluations done in it.
     public private(set) var stoppedAt: (phase: Int, phases: Int, iteration: Int)?
+    /// Where a stopped run can go on from (see `run(resumingFrom:)`).
+    public private(set) var resumePoint: ResumePoint?
     /// Why the run stopped by itself, when it did: the loss stopped being a finite number
     /// (weights far too large). The image is then not worth writing.
     public private(set) var failure: String?
@@ -46,7 +48,10 @@ public final class Synthesis {
 
     /// Runs every phase. `shouldStop` is asked before each evaluation; when it says yes the
     /// best image so far is returned at once.
-    public func run(events: (SynthesisEvent) -> Void = { _ in },
+    /// `resume`, from an earlier run of the same inputs and settings that was stopped, skips the
+    /// phases it finished and goes on from its image with the evaluations its phase had left
+    /// (with a fresh optimiser history and fresh matches).
+    public func run(resumingFrom resume: ResumePoint? = nil, events: (SynthesisEvent) -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) -> (image: Image, stopped: Bool) {
         let plan = phasePlan()
         var current: Image? = nil
@@ -54,14 +59,18 @@ public final class Synthesis {
         var secondsPerCostUnit: Double? = nil
         var previous: [StyleLoss] = []
         for (index, size) in plan.enumerated() {
+            if let resume, index < resume.phase { continue }
             let phase = PhaseInfo(index: index, count: plan.count, width: size.width, height: size.height,
                                   styleWidth: size.styleWidth, styleHeight: size.styleHeight)
             events(.phaseStarted(phase))
-            let seed = current.map { $0.resized(toWidth: size.width, height: size.height) }
+            let resumed = resume.flatMap { $0.phase == index ? $0 : nil }
+            let seed = resumed.map { $0.image.resized(toWidth: size.width, height: size.height) }
+                ?? current.map { $0.resized(toWidth: size.width, height: size.height) }
                 ?? initialSeed(width: size.width, height: size.height, rng: &rng)
             let setupStart = DispatchTime.now().uptimeNanoseconds
             let objective = makeObjective(phase: phase)
             warmStart(objective.styleLosses, from: previous)
+            if let resumed { restoreMatches(objective.styleLosses, resumed.matches) }
             previous = objective.styleLosses
             timing.setup += Double(DispatchTime.now().uptimeNanoseconds - setupStart) / 1e9
             var x = seed.pixels
@@ -71,7 +80,8 @@ public final class Synthesis {
                 minimizer.fix(indices, at: values)
                 for (i, v) in zip(indices, values) { x[i] = v }
             }
-            var iteration = 0
+            var iteration = min(resumed?.iteration ?? 0, budget)
+            let firstIteration = iteration
             let phaseStart = DispatchTime.now().uptimeNanoseconds
             var phaseStages = StageTiming()
             var stopped = false
@@ -116,7 +126,7 @@ public final class Synthesis {
                     evaluations += 1
                     phaseStages = phaseStages + stage
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - phaseStart - waited) / 1e9
-                    let perIteration = elapsed / Double(iteration)
+                    let perIteration = elapsed / Double(iteration - firstIteration)
                     secondsPerCostUnit = perIteration / Double(size.width * size.height)
                     let eta = remainingSeconds(plan: plan, phase: index, iteration: iteration,
                                                perIteration: perIteration, secondsPerCostUnit: secondsPerCostUnit!)
@@ -142,6 +152,8 @@ public final class Synthesis {
             events(.phaseFinished(phase, present(result)))
             if stopped {
                 stoppedAt = (index, plan.count, iteration)
+                resumePoint = ResumePoint(phase: index, phases: plan.count, iteration: iteration, image: result,
+                                          matches: objective.styleLosses.map(\.matches))
                 return (present(result), true)
             }
         }
@@ -209,6 +221,15 @@ public final class Synthesis {
         settings = next
         objective.apply(settings)
         if !changes.isEmpty { events(.settingsChanged(changes.joined(separator: ", "), fromIteration: iteration + 1)) }
+    }
+
+    /// A resumed phase's matches as they were when it stopped (ignored unless they fit: one
+    /// per target patch, each a patch of the style).
+    private func restoreMatches(_ losses: [StyleLoss], _ saved: [[Int32]]) {
+        for (loss, matches) in zip(losses, saved)
+        where matches.count == loss.target.count && matches.allSatisfy({ $0 >= 0 && Int($0) < loss.style.count }) {
+            loss.seed(matches: matches)
+        }
     }
 
     /// Each layer's matches of the previous phase, mapped onto this phase's patch grids.

@@ -26,6 +26,8 @@ struct RenderCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: .parameter("save-every")) var saveEvery: String?
     @Option(help: precisionHelp) var precision: PrecisionSetting = .auto
     @Option(help: maxMemoryHelp) var maxMemory: String?
+    @Flag(help: "Go on from the state an interrupted render of the same inputs and settings left beside its output (OUT.png.doodle-state).")
+    var resume = false
     @Flag(help: "Check everything and print the plan (each phase's size and the style's, the estimated peak memory) without rendering.")
     var dryRun = false
 
@@ -51,6 +53,7 @@ struct RenderCommand: ParsableCommand {
         let job = try RenderJob(name: "render", preset: base).resolve(overriding: flags)
         for notice in job.notices { print("note: \(notice)") }
         if dryRun { return try printPlan(job) }
+        let resumePoint = try resumePoint(job)
         let runner = JobRunner()
         runner.createOutputFolders = false
         runner.precision = precision
@@ -58,7 +61,7 @@ struct RenderCommand: ParsableCommand {
 
         let printEvery = LiveProgress.printEvery(job)
         var frameError: Error?
-        let rendered = try runner.render(job, events: { event in
+        let rendered = try runner.render(job, resumingFrom: resumePoint, events: { event in
             switch event {
             case .started(let job, let phases):
                 // Ctrl-C stops the render (and writes what it has) once it runs.
@@ -72,6 +75,8 @@ struct RenderCommand: ParsableCommand {
                 }
                 print("\(job.inputs.mode.rawValue): \(w)x\(h), \(job.settings.iterations.plan(phases: phases, of: job.settings.phases)), from \(seed)")
                 if phases < job.settings.phases { print(droppedPhasesNote(job, kept: phases)) }
+            case .resumed(let point):
+                print("resuming from \(ResumeState.path(for: job.output)): phase \(point.phase + 1)/\(point.phases), after iteration \(point.iteration)")
             case .frameFailed(let error):
                 frameError = error
             case .synthesis(let event):
@@ -91,6 +96,29 @@ struct RenderCommand: ParsableCommand {
 }
 
 extension RenderCommand {
+    /// With `--resume`, the state beside the output when it is this render's; without, a note
+    /// that one is there.
+    func resumePoint(_ job: ResolvedJob) throws -> ResumePoint? {
+        let path = ResumeState.path(for: job.output)
+        let state: ResumeState?
+        do { state = try ResumeState.read(for: job.output) } catch let error as ResumeState.ReadError {
+            guard resume else { return nil }
+            throw UserError(error.description)
+        }
+        guard let state else {
+            if resume { print("note: no \(path) to resume from: rendering from the start") }
+            return nil
+        }
+        guard resume else {
+            print("note: \(path) holds an interrupted render (phase \(state.point.phase + 1)/\(state.point.phases), iteration \(state.point.iteration)): add --resume to go on from it; this render starts afresh and replaces it")
+            return nil
+        }
+        guard state.fingerprint == (try job.fingerprint()) else {
+            throw UserError("\(path) was left by a render of other inputs or settings: give the flags it was started with, or render without --resume (which replaces it)")
+        }
+        return state.point
+    }
+
     /// `--dry-run`: the checks a render makes before it starts, then its plan and estimate.
     func printPlan(_ job: ResolvedJob) throws {
         try job.checkReady(createOutputFolders: false)
@@ -197,22 +225,25 @@ func formatDuration(_ seconds: Double) -> String {
     return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
 }
 
-/// Set by Ctrl-C: the render stops at the next evaluation and writes what it has.
+/// Set by Ctrl-C (SIGINT) or SIGTERM: the render stops at the next evaluation and writes what
+/// it has, and its state for `--resume`.
 final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
     private var beforeStart: (() -> Void)?
-    private var source: DispatchSourceSignal?
+    private var sources: [DispatchSourceSignal] = []
 
     /// `beforeStart`, when given, runs (on a background queue) instead of setting the flag
     /// for a Ctrl-C that comes before `started()`.
     init(beforeStart: (() -> Void)? = nil) {
         self.beforeStart = beforeStart
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak self] in self?.raise() }
-        source.resume()
-        self.source = source
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.raise() }
+            source.resume()
+            return source
+        }
     }
 
     /// From now on Ctrl-C sets the flag.

@@ -100,6 +100,8 @@ struct RunCommand: ParsableCommand {
                     for notice in job.notices { print("note: \(notice)") }
                     let (w, h) = job.inputs.finalSize
                     print("\(job.inputs.mode.rawValue): \(w)x\(h), \(job.settings.iterations.plan(phases: phases, of: job.settings.phases))")
+                case .resumed(let point):
+                    print("resuming from \(ResumeState.path(for: job.preset.output ?? "?")): phase \(point.phase + 1)/\(point.phases), after iteration \(point.iteration)")
                 case .frameFailed(let error):
                     FileHandle.standardError.write(Data("doodle: \(job.name): frames: \(error)\n".utf8))
                 case .synthesis(let event):
