@@ -153,7 +153,7 @@ final class BatchCLITests: XCTestCase {
 
         let run = try doodle(["run", "--list", "batch.yaml"], environment: ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"])
         XCTAssertTrue(run.stdout.hasPrefix("shard 2/2 (SLURM_ARRAY_TASK_ID=1, SLURM_ARRAY_TASK_COUNT=2): "), run.stdout)
-        XCTAssertTrue(run.stdout.contains("  to render\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("  to render, peak memory about "), run.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("out")), "--list renders nothing")
     }
 

@@ -204,28 +204,7 @@ final class CLITests: XCTestCase {
     /// Starts a render, waits until its output contains `marker` (nil: interrupt at once),
     /// sends Ctrl-C and returns the exit status and everything printed.
     func interruptedRender(_ arguments: [String], after marker: String?) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = try DoodleBinary.url()
-        process.arguments = arguments
-        process.currentDirectoryURL = scratch
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        var seen = Data()
-        if let marker {
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains(marker) {
-                seen.append(out.fileHandleForReading.availableData)
-            }
-        } else {
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-        process.interrupt()
-        seen.append(out.fileHandleForReading.readDataToEndOfFile())
-        seen.append(err.fileHandleForReading.readDataToEndOfFile())
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: seen, as: UTF8.self))
+        try DoodleBinary.interrupted(arguments, in: scratch, after: marker)
     }
 
     /// Ctrl-C stops at the next evaluation and writes the image so far, at the size asked

@@ -36,4 +36,32 @@ enum DoodleBinary {
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                    stderr: String(decoding: stderr, as: UTF8.self))
     }
+
+    /// Starts the binary, waits until its standard output contains `marker` (nil: 0.3 s), sends
+    /// `signal`, and returns the exit status and everything it printed.
+    static func interrupted(_ arguments: [String], in directory: URL, after marker: String?,
+                            signal: Int32 = SIGINT) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try url()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var seen = Data()
+        if let marker {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains(marker) {
+                seen.append(out.fileHandleForReading.availableData)
+            }
+        } else {
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        kill(process.processIdentifier, signal)
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        seen.append(err.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: seen, as: UTF8.self))
+    }
 }

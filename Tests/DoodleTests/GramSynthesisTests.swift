@@ -23,13 +23,15 @@ final class GramSynthesisTests: XCTestCase {
     }
 
     /// Renoir's river in Monet's colours: the result's Gram matrices move most of the way to the
-    /// style's while its layout stays recognisably the content's.
+    /// style's while its layout stays recognisably the content's. The style at its full size
+    /// (`--style-scale 1`): its Gram matrices are the ones compared. (By default a style over
+    /// 4 times the result's area is scaled down, and the result then takes that style's.)
     func testGramTransferTakesTheStyleAndKeepsTheContent() throws {
         let network = try TestNetwork.shared()
         let content = try sample("renoir.jpg", width: 128, height: 80)
         let style = try sample("monet.jpg", width: 512, height: 384)
         let synthesis = try Synthesis(network: network, inputs: RenderInputs(style: style, content: content),
-                                      settings: settings { $0.iterations = [60] })
+                                      settings: settings { $0.iterations = [60]; $0.styleScale = 1 })
         let result = synthesis.run().image
         let before = ContentScorer.styleStatistics(output: content, style: style, network: network).classGramDistance
         let after = ContentScorer.styleStatistics(output: result, style: style, network: network).classGramDistance

@@ -26,6 +26,7 @@ final class RenderParametersTests: XCTestCase {
             return .number(v + 1 <= (hi ?? .infinity) ? v + 1 : lo + ((hi ?? lo + 2) - lo) / 2)
         case (.integer(_, let hi), .integer(let n)?): return .integer(n + 1 <= (hi ?? .max) ? n + 1 : n - 1)
         case (.integer, .text("auto")?): return .integer(2)
+        case (.number(let lo, _), .text("auto")?): return .number(max(lo, 0.5))
         case (.layerWeights, _): return .numbers([1, 0.5])
         case (.counts, _): return .integer(7)
         case (.layers, _): return .layers([.conv2_1])
