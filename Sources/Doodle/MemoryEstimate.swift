@@ -145,6 +145,14 @@ public enum SystemMemory {
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// This process's peak resident memory so far (`VmHWM`), nil where /proc does not say.
+    public static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kilobytes * 1024
+    }
+
     /// `2GB`, `512MB`, `1.5GB`, `800M`, `2G` (powers of 1024) as bytes; nil when unreadable.
     public static func parseSize(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased()

@@ -90,8 +90,11 @@ struct RenderCommand: ParsableCommand {
             throw ExitCode(130)
         }
         print(String(format: "wrote %@ in %.1f s", job.output, rendered.seconds))
+        let peak = SystemMemory.peakResidentBytes().map {
+            "; peak memory \(SystemMemory.text($0)) (estimated \(SystemMemory.text(job.memoryEstimate.peak)))"
+        } ?? ""
         print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds)
-              + "; precision \(runner.precisionChoice?.precision.rawValue ?? "?")")
+              + "; precision \(runner.precisionChoice?.precision.rawValue ?? "?")" + peak)
     }
 }
 

@@ -19,23 +19,20 @@ final class MemoryCLITests: XCTestCase {
 
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 
-    /// Runs the binary to its end and returns its exit status and its own peak resident memory
-    /// (`wait4`'s `ru_maxrss`, this child alone).
+    /// Renders and returns the exit status and the peak resident memory the render's last line
+    /// reports (`VmHWM` of its own process: a child's `ru_maxrss` would count the test
+    /// process's memory it was spawned from).
     func peakOfRun(_ arguments: [String]) throws -> (status: Int32, peakBytes: Int) {
-        let binary = try DoodleBinary.url().path
-        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else { throw XCTSkip("cannot spawn \(binary)") }
-        var status: Int32 = 0
-        var usage = rusage()
-        _ = wait4(pid, &status, 0, &usage)
-        return ((status >> 8) & 0xff, usage.ru_maxrss * 1024)
+        let run = try DoodleBinary.run(arguments, in: scratch)
+        let last = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        guard let range = last.range(of: "; peak memory ") else {
+            XCTFail("no peak memory in: \(last)")
+            return (run.status, 0)
+        }
+        let words = last[range.upperBound...].split(separator: " ")
+        guard words.count >= 2, let value = Double(words[0]) else { return (run.status, 0) }
+        let bytes = value * (words[1] == "GB" ? 1_073_741_824 : 1_048_576)
+        return (run.status, Int(bytes))
     }
 
     func job(_ preset: [PresetKey: PresetValue]) throws -> ResolvedJob {
