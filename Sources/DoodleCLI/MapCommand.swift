@@ -6,7 +6,54 @@ struct MapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "map",
         abstract: "Look at semantic maps and clean them.",
-        subcommands: [Inspect.self, Clean.self, Match.self])
+        subcommands: [Inspect.self, Clean.self, Match.self, FromImage.self])
+
+    struct FromImage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "from-image",
+            abstract: "Make a semantic map of a photo or painting by clustering its colours and textures.",
+            discussion: """
+            Each 4x4 cell of the image (scaled to at most 256 pixels) is described by its colour (CIELAB), \
+            its texture (VGG19's conv3_1 and conv4_1 features) and a little of its position; k-means groups \
+            them, the grid is smoothed, regions under 0.5% of the image join their surroundings, and every \
+            pixel takes the class of a nearby cell nearest its colour. Without --classes the count is the \
+            smallest after which one more class would explain under 1.5% of the image's spread, or hold under 3% of it (2 to 8). Colours \
+            come from a fixed palette (README, "Making maps"); the same image and --random-seed give the same map.
+            """)
+
+        @Argument(help: "The photo or painting (PNG or JPEG).") var image: String
+        @Option(help: "Where to write the map (PNG).") var output: String
+        @Option(help: "How many classes (2...12; default: chosen by the image).") var classes: Int?
+        @Option(help: "Random seed of the clustering.") var randomSeed: UInt64 = 0
+        @Option(help: "Weights file (default: `doodle weights path`).") var weights: String?
+
+        func validate() throws {
+            if let classes, !MapFromImage.classRange.contains(classes) {
+                throw ValidationError("--classes \(classes) must be within \(MapFromImage.classRange.lowerBound)...\(MapFromImage.classRange.upperBound)")
+            }
+            guard output.lowercased().hasSuffix(".png") else {
+                throw ValidationError("--output '\(output)' must end in .png (doodle writes PNG)")
+            }
+        }
+
+        func run() throws {
+            let picture = try Image.read(from: image)
+            guard min(picture.width, picture.height) >= 32 else {
+                throw UserError("'\(image)' is \(picture.width)x\(picture.height): give an image at least 32 pixels each way")
+            }
+            try Image.checkWritable(output)
+            let runner = JobRunner()
+            runner.weightsPath = weights
+            let network = try runner.network(for: nil, pooling: .average)
+            let result = MapFromImage(classes: classes, seed: randomSeed).map(picture, network: network)
+            try result.map.writePNG(to: output, protecting: [image])
+            print("\(image): \(result.classCount) classes (\(result.reason)); wrote \(output)")
+            for (index, share) in result.shares.enumerated() {
+                let colour = MapFromImage.palette[index % MapFromImage.palette.count]
+                print("  \(MapPalette.hex(colour))  \(percentText(share))")
+            }
+        }
+    }
 
     struct Match: ParsableCommand {
         static let configuration = CommandConfiguration(

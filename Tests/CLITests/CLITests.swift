@@ -167,6 +167,30 @@ final class CLITests: XCTestCase {
         assertMistake(try doodle(["map", "clean", "nope.png", "--output", "x.png"]), mentions: ["'nope.png'", "no such file"])
     }
 
+    /// `map from-image` writes a map in the documented palette and says how many classes it
+    /// chose; its mistakes are one line each.
+    func testMapFromImage() throws {
+        let samples = DoodleBinary.packageRoot.appendingPathComponent("samples").path
+        let run = try doodle(["map", "from-image", "\(samples)/renoir.jpg", "--output", "renoir_map.png", "--classes", "4"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.hasPrefix("\(samples)/renoir.jpg: 4 classes (as asked); wrote renoir_map.png\n"), run.stdout)
+        let map = try Image.read(from: scratch.appendingPathComponent("renoir_map.png").path)
+        XCTAssertEqual([map.width, map.height], [512, 320])
+        let report = try doodle(["map", "inspect", "renoir_map.png"])
+        XCTAssertTrue(report.stdout.contains("4 classes"), report.stdout)
+        XCTAssertTrue(report.stdout.contains("#f3c300"), "the palette's first colour: \(report.stdout)")
+
+        assertMistake(try doodle(["map", "from-image", "\(samples)/renoir.jpg", "--output", "m.png", "--classes", "0"]),
+                      mentions: ["--classes 0 must be within 2...12"])
+        assertMistake(try doodle(["map", "from-image", "\(samples)/renoir.jpg", "--output", "m.png", "--classes", "1000"]),
+                      mentions: ["--classes 1000 must be within 2...12"])
+        assertMistake(try doodle(["map", "from-image", "nope.jpg", "--output", "m.png"]), mentions: ["'nope.jpg'", "no such file"])
+        try Image(width: 20, height: 20, channels: 3, repeating: 128).writePNG(to: scratch.appendingPathComponent("tiny.png").path)
+        assertMistake(try doodle(["map", "from-image", "tiny.png", "--output", "m.png"]),
+                      mentions: ["'tiny.png' is 20x20: give an image at least 32 pixels each way"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("m.png").path))
+    }
+
     /// `map match` recolours the doodle drawn in other colours by the pairs given; its mistakes
     /// are one line each.
     func testMapMatch() throws {
