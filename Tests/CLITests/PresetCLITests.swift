@@ -337,9 +337,9 @@ final class PresetCLITests: XCTestCase {
     func testGalleryIsValid() throws {
         let run = try doodle(["check", "samples/gallery.yaml"], in: Self.packageRoot)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertEqual(run.stdout, "samples/gallery.yaml: 10 jobs, valid\n")
+        XCTAssertEqual(run.stdout, "samples/gallery.yaml: 11 jobs, valid\n")
         let file = try JobFile.load(path: Self.packageRoot.appendingPathComponent("samples/gallery.yaml").path)
-        let names = ["coast", "valley", "texture", "transfer", "semantic-transfer",
+        let names = ["coast", "valley", "texture", "transfer", "semantic-transfer", "semantic-transfer-from-image",
                      "transfer-gram", "semantic-transfer-gram", "river-gram", "transfer-luminance", "texture-gram"]
         XCTAssertEqual(file.jobs.map(\.name), names)
         let outputs = file.jobs.compactMap { $0.preset.output.map { URL(fileURLWithPath: $0).lastPathComponent } }
@@ -351,7 +351,7 @@ final class PresetCLITests: XCTestCase {
         XCTAssertEqual(try file.jobs[0].resolve().inputs.mode, .doodle)
         // The river's black-and-white map is a mask of the content: Monet's map, found beside
         // his painting, is set aside, and a notice says so.
-        let river = try file.jobs[7].resolve()
+        let river = try file.jobs[8].resolve()
         XCTAssertNil(river.inputs.styleMap)
         XCTAssertNotNil(river.inputs.targetMap)
         XCTAssertEqual(river.settings.styleLoss, .gram)
