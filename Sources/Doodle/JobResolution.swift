@@ -66,6 +66,9 @@ extension ResolvedJob {
             }
         }
         let palette: MapPalette?
+        if let path = p.palette, !FileManager.default.fileExists(atPath: path) {
+            throw JobError("palette '\(path)': no such file; give a class palette (YAML: class name to colour or label id)", key: .palette)
+        }
         do {
             palette = try p.palette.map { try MapPalette.load(path: $0) }
         } catch let error as PresetError {

@@ -174,7 +174,7 @@ final class StudioPresetTests: XCTestCase {
         XCTAssertEqual(model.parameters.value(.phases), .integer(2), "nothing changed (quick's 2 phases)")
         XCTAssertEqual(model.parameters.value(.iterations), .integer(12))
         XCTAssertFalse(model.loadPreset(Self.packageRoot + "/samples/gallery.yaml"))
-        XCTAssertTrue(model.status?.text.contains("this is a job file with 10 jobs, not a preset") == true, model.status?.text ?? "")
+        XCTAssertTrue(model.status?.text.contains("this is a job file with 11 jobs, not a preset") == true, model.status?.text ?? "")
 
         model.startRun()
         XCTAssertTrue(model.runState.isActive)
