@@ -483,8 +483,21 @@ public final class StudioModel {
     }
 
     private func inputsChanged() {
-        legend = MapLegend(styleMap: inputs[.styleMap]?.image, styleName: inputs[.styleMap]?.path ?? "style map",
-                           targetMap: inputs[.targetMap]?.image, targetName: inputs[.targetMap]?.path ?? "target map")
+        // With a class palette the maps are shown (and checked) as the render reads them.
+        var (styleMap, targetMap) = (inputs[.styleMap]?.image, inputs[.targetMap]?.image)
+        if let path = parameters.preset.palette {
+            do {
+                let palette = try MapPalette.load(path: path)
+                styleMap = try styleMap.map { try palette.recoloured($0, name: inputs[.styleMap]?.path ?? "style map") }
+                targetMap = try targetMap.map { try palette.recoloured($0, name: inputs[.targetMap]?.path ?? "target map") }
+            } catch let error as PresetError {
+                setStatus(error.issues.map(\.description).joined(separator: "; "), .error)
+            } catch {
+                setStatus("\(error)", .error)
+            }
+        }
+        legend = MapLegend(styleMap: styleMap, styleName: inputs[.styleMap]?.path ?? "style map",
+                           targetMap: targetMap, targetName: inputs[.targetMap]?.path ?? "target map")
         parameters.automaticSize = automaticSize
     }
 

@@ -76,6 +76,27 @@ final class StudioModelTests: XCTestCase {
         XCTAssertTrue(logText(model).contains("no VGG19 weights"), "a missing weights file is said at start")
     }
 
+    /// With a class palette the legend shows the maps as the render reads them: a label map of
+    /// ids 1 and 2 is the style map's two classes, and nothing is missing.
+    func testAPaletteReadsLabelMapsAsTheRenderDoes() throws {
+        let styleMap = Image(width: 48, height: 48, channels: 3) { c, x, _ in x < 24 ? [255, 0, 0][c] : [0, 0, 255][c] }
+        let labels = Image(width: 48, height: 48, channels: 1) { _, _, y in y < 12 ? 1 : 2 }
+        let style = Image(width: 48, height: 48, channels: 3) { c, x, y in Float((x * 5 + y * 3 + c * 40) % 256) }
+        try style.writePNG(to: scratch + "/style.png")
+        try styleMap.writePNG(to: scratch + "/style_sem.png")
+        try labels.writePNG(to: scratch + "/labels.png")
+        try "warm: {color: \"#ff0000\", id: 1}\ncool: {color: \"#0000ff\", id: 2}\n".write(toFile: scratch + "/classes.yaml", atomically: true, encoding: .utf8)
+        let (model, _) = makeModel {
+            $0.style = self.scratch + "/style.png"
+            $0.targetMap = self.scratch + "/labels.png"
+            $0.preset.palette = self.scratch + "/classes.yaml"
+        }
+        XCTAssertEqual(model.legend.target.map(\.hex).sorted(), ["#0000ff", "#ff0000"])
+        XCTAssertEqual(model.legend.target.first { $0.hex == "#ff0000" }?.percent, "25.0%")
+        XCTAssertTrue(model.legend.missing.isEmpty)
+        XCTAssertTrue(model.inputProblems.isEmpty, "\(model.inputProblems)")
+    }
+
     func testMissingClassesAreWarnedAndRefused() throws {
         let styleMap = Image(width: 48, height: 48, channels: 3) { c, x, _ in x < 24 ? [255, 0, 0][c] : [0, 0, 255][c] }
         let doodle = Image(width: 48, height: 48, channels: 3) { c, _, y in y < 24 ? [255, 0, 0][c] : [255, 255, 0][c] }
