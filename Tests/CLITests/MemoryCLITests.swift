@@ -43,6 +43,11 @@ final class MemoryCLITests: XCTestCase {
 
     /// The estimate is within 25% of the measured peak at two sizes, for both losses.
     func testTheEstimateIsWithinAQuarterOfTheMeasuredPeak() throws {
+        // Address sanitizer's shadow memory and redzones nearly double the peaks (555 MB for
+        // the 128x96 render): the estimate is for the build users run.
+        if ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil {
+            throw XCTSkip("peaks under address sanitizer are not what the estimate is for")
+        }
         let cases: [(String, String)] = [("patch", "128x96"), ("patch", "384x288"), ("gram", "384x288")]
         for (loss, size) in cases {
             let arguments = ["--style", "\(samples)/monet.jpg", "--map", "\(samples)/coast_sem.png", "--output-size", size,
