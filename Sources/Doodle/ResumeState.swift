@@ -23,8 +23,8 @@ public struct ResumePoint: Sendable {
 }
 
 /// `OUT.png.doodle-state`: what an interrupted render leaves beside its output so that the same
-/// command with `--resume` (or `doodle run`) goes on from there. The optimiser's history and the
-/// patch matches are not kept: the resumed phase starts them afresh from the saved image.
+/// command with `--resume` (or `doodle run`) goes on from there. The optimiser's history is not
+/// kept: the resumed phase starts it afresh from the saved image and matches.
 ///
 /// Format: the line `doodle-state 1`, one line of JSON (the job's fingerprint, phase, phases,
 /// iteration, width, height, the number of matches per layer), then width x height x 3
@@ -45,7 +45,7 @@ public struct ResumeState: Sendable {
     /// Larger than any phase doodle renders (`output-size` is at most 8192 each way).
     static let maximumSide = 8192
     /// VGG19's convolutions: no more style layers than that.
-    static let VGGLayerCount = 16
+    static let maximumLayers = 16
 
     private struct Header: Codable {
         var fingerprint: String
@@ -114,7 +114,7 @@ public struct ResumeState: Sendable {
         }
         let count = 3 * header.width * header.height
         // A layer has at most one match per pixel of the image; a few layers at most.
-        guard header.matches.count <= VGGLayerCount, header.matches.allSatisfy({ (0...header.width * header.height).contains($0) }) else {
+        guard header.matches.count <= maximumLayers, header.matches.allSatisfy({ (0...header.width * header.height).contains($0) }) else {
             throw bad("impossible match counts")
         }
         let matchCount = header.matches.reduce(0, +)

@@ -49,8 +49,8 @@ public final class Synthesis {
     /// Runs every phase. `shouldStop` is asked before each evaluation; when it says yes the
     /// best image so far is returned at once.
     /// `resume`, from an earlier run of the same inputs and settings that was stopped, skips the
-    /// phases it finished and goes on from its image with the evaluations its phase had left
-    /// (with a fresh optimiser history and fresh matches).
+    /// phases it finished and goes on from its image and patch matches with the evaluations its
+    /// phase had left (the optimiser's history starts afresh).
     public func run(resumingFrom resume: ResumePoint? = nil, events: (SynthesisEvent) -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) -> (image: Image, stopped: Bool) {
         let plan = phasePlan()
