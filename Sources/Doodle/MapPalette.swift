@@ -237,7 +237,8 @@ public struct MapPalette: Sendable {
         }
     }
 
-    static func percent(_ share: Double) -> String {
+    /// A share of a map's pixels as the map commands print it: `40.0%`, `0.25%`, `<0.01%`.
+    public static func percent(_ share: Double) -> String {
         let p = share * 100
         if p >= 1 || p == 0 { return String(format: "%.1f%%", p) }
         return p < 0.01 ? "<0.01%" : String(format: "%.2f%%", p)

@@ -42,7 +42,9 @@ public struct MemoryEstimate: Sendable {
         let deepest = settings.deepestLayer(withContent: withContent)
         let styleLayers = settings.activeStyleLayers
         let deepestStyle = styleLayers.max() ?? deepest
-        let mapChannels = inputs.styleMap == nil ? 0 : mapChannelCount(inputs, settings)
+        // Map channels beside the features: 3 colours, or one per class (a typical map has
+        // about 8; each costs little: 2.25 bytes per style pixel at conv3_1).
+        let mapChannels = inputs.styleMap == nil ? 0 : (settings.mapEncoding == .colours ? 3 : 8)
         let fixed = fixedBytes + Int(weightCopies * weightBytes(to: max(deepest, deepestStyle)))
         // The inputs as read (fp32 RGB), and each map's class labels.
         func area(_ image: Image?) -> Int { image.map { $0.width * $0.height } ?? 0 }
@@ -91,10 +93,6 @@ public struct MemoryEstimate: Sendable {
     /// Bytes per style pixel of the patch banks at `layers`.
     static func bankBytes(_ layers: [VGGLayer], mapChannels: Int) -> Double {
         layers.reduce(0) { sum, l in sum + 4 * 9 * Double(l.outChannels + mapChannels) / Double(l.stride * l.stride) }
-    }
-
-    private static func mapChannelCount(_ inputs: RenderInputs, _ settings: RenderSettings) -> Int {
-        settings.mapEncoding == .colours ? 3 : 8
     }
 
     /// The largest result of the same shape whose estimate is within `limit` bytes (the

@@ -262,11 +262,7 @@ struct MapCommand: ParsableCommand {
 }
 
 /// `40.0%`, `0.25%`, `<0.01%`.
-private func percentText(_ share: Double) -> String {
-    let p = share * 100
-    if p >= 1 || p == 0 { return String(format: "%.1f%%", p) }
-    return p < 0.01 ? "<0.01%" : String(format: "%.2f%%", p)
-}
+private func percentText(_ share: Double) -> String { MapPalette.percent(share) }
 
 /// One map of `map inspect --palette`.
 private struct PaletteMapReport {
