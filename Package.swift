@@ -6,6 +6,8 @@ let package = Package(
     name: "doodle",
     products: [
         .executable(name: "doodle", targets: ["DoodleCLI"]),
+        // The engine without the front ends, for the fuzz targets in Fuzz/ (a package of its own).
+        .library(name: "DoodleEngine", targets: ["Net", "Doodle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -38,7 +38,7 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 extension String {
-    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
         guard contains(target) else { return self }
         var out = ""
         for ch in self {

@@ -22,19 +22,26 @@ extension Image {
     /// everything else `channels == 3`. Alpha is composited over white. 16-bit PNG
     /// samples are scaled to 0...255 keeping their precision (257 levels per unit).
     public static func read(from path: String) throws -> Image {
-        try decode(path) { fromRaster($0) }
+        try decode(readWholeFile(path), path: path) { fromRaster($0) }
+    }
+
+    /// `read(from:)` on bytes already in memory; `path` names them in messages.
+    /// The entry point of the image fuzz targets.
+    public static func decode(bytes: [UInt8], path: String) throws -> Image {
+        try decode(bytes, path: path) { fromRaster($0) }
     }
 
     /// A small copy of a PNG or JPEG for a preview, at most `maxSide` pixels a side (box
     /// averages of the file's samples), and the file's own size. The full image is never made
     /// in floats: an 8000x8000 PNG costs its 8-bit samples while decoding, then nothing.
     public static func readPreview(from path: String, maxSide: Int) throws -> (image: Image, width: Int, height: Int) {
-        try decode(path) { raster in (preview(raster, maxSide: maxSide), Int(raster.width), Int(raster.height)) }
+        try decode(readWholeFile(path), path: path) { raster in
+            (preview(raster, maxSide: maxSide), Int(raster.width), Int(raster.height))
+        }
     }
 
-    /// Decodes the file and hands the raster (freed afterwards) to `convert`.
-    private static func decode<T>(_ path: String, _ convert: (ic_raster) -> T) throws -> T {
-        let bytes = try readWholeFile(path)
+    /// Decodes a file's bytes and hands the raster (freed afterwards) to `convert`.
+    private static func decode<T>(_ bytes: [UInt8], path: String, _ convert: (ic_raster) -> T) throws -> T {
         if bytes.isEmpty {
             throw ImageError(kind: .unsupportedFormat, path: path,
                              description: "cannot read \(quoted(path)): the file is empty; give a PNG or JPEG file")

@@ -32,9 +32,10 @@ public struct PresetIssue: Sendable, Equatable, CustomStringConvertible {
     public var source: PresetSource?
     public var message: String
 
+    /// The message is kept to one line: line breaks from the file's own text show escaped.
     public init(_ message: String, at source: PresetSource? = nil) {
         self.source = source
-        self.message = message
+        self.message = message.replacingAll("\r", with: "\\r").replacingAll("\n", with: "\\n")
     }
 
     /// `file:line: message`.

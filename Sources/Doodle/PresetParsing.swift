@@ -377,7 +377,10 @@ struct PresetFileReader {
 
     static func kind(of node: Node) -> String {
         switch node {
-        case .scalar(let s): return "the text '\(s.string)'"
+        case .scalar(let s):
+            // A scalar may be a whole paragraph: its first 40 characters show what it is.
+            let text = s.string.count > 40 ? s.string.prefix(40) + "…" : s.string
+            return "the text '\(text)'"
         case .sequence: return "a list"
         case .mapping: return "a mapping"
         }
@@ -488,8 +491,17 @@ extension Preset {
         try load(path: path, chain: [])
     }
 
+    /// `load(path:)` on text already read; `path` names it in messages and is the folder
+    /// relative paths (and a `preset:` file) are resolved against. The preset fuzz target's entry.
+    public static func parse(yaml text: String, path: String) throws -> Preset {
+        try parse(yaml: text, path: path, chain: [])
+    }
+
     static func load(path: String, chain: [String]) throws -> Preset {
-        let text = try PresetFiles.read(path)
+        try parse(yaml: PresetFiles.read(path), path: path, chain: chain)
+    }
+
+    static func parse(yaml text: String, path: String, chain: [String]) throws -> Preset {
         var reader = PresetFileReader(file: path)
         guard let root = reader.root(text) else { throw PresetError(reader.issues) }
         var layer = reader.layer(root, top: true)

@@ -289,6 +289,16 @@ final class PresetCLITests: XCTestCase {
         XCTAssertEqual(try doodle(["run", "nothere.yaml"]).status, 2)
     }
 
+    /// Found by the preset fuzz target: a file that is one long scalar of several lines gave a
+    /// message of several lines. Now one line, the text cut at 40 characters, breaks escaped.
+    func testAFileOfOneMultiLineTextIsRefusedInOneLine() throws {
+        try write("-1\n\n\n  a long paragraph that goes on and on, and on and on, past forty characters\n", to: "prose.yaml")
+        let run = try doodle(["check", "prose.yaml"])
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.stderr, "prose.yaml:1: the file must be a mapping of keys to values, like `style: monet.jpg`; "
+                       + "found the text '-1\\n\\na long paragraph that goes on and on…'\n")
+    }
+
     func testCheckGivesEveryProblemWithFileAndLine() throws {
         try writeImages()
         try write("""

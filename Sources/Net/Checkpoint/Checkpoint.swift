@@ -47,17 +47,21 @@ public struct Checkpoint: Sendable {
     /// - Throws: `CheckpointError`, whose description names the file and the problem.
     public static func load(path: String) throws -> Checkpoint {
         let bytes = try readFile(path)
+        return try bytes.withUnsafeBytes { try decode($0, path: path) }
+    }
+
+    /// `load(path:)` on bytes already in memory; `path` names them in messages. With `format`,
+    /// the bytes are read as that format without detection (the checkpoint fuzz targets).
+    public static func decode(_ file: UnsafeRawBufferPointer, path: String, format given: Format? = nil) throws -> Checkpoint {
         do {
-            return try bytes.withUnsafeBytes { file in
-                let format = try detect(file)
-                let tensors: [(name: String, tensor: Tensor)]
-                switch format {
-                case .torchLegacy: tensors = try LegacyTorchFormat.load(file)
-                case .torchZip: tensors = try TorchZipFormat.load(file)
-                case .safetensors: tensors = try SafetensorsFormat.load(file)
-                }
-                return Checkpoint(path: path, format: format, tensors: tensors)
+            let format = try given ?? detect(file)
+            let tensors: [(name: String, tensor: Tensor)]
+            switch format {
+            case .torchLegacy: tensors = try LegacyTorchFormat.load(file)
+            case .torchZip: tensors = try TorchZipFormat.load(file)
+            case .safetensors: tensors = try SafetensorsFormat.load(file)
             }
+            return Checkpoint(path: path, format: format, tensors: tensors)
         } catch let error as FormatError {
             throw CheckpointError(path: path, reason: error.reason)
         }

@@ -1,0 +1,35 @@
+import Doodle
+import Foundation
+import XCTest
+
+/// Every input a fuzz target once failed on (`Fuzz/Regressions/TARGET/`), through the same
+/// reader and the same checks as the target (Fuzz/Sources/FuzzSupport): read, or refused with
+/// one line naming the file. `scripts/fuzz` replays them too, under the sanitizers.
+final class FuzzRegressionTests: XCTestCase {
+    static let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions")
+    let inputName = "fuzz-input"
+
+    private func inputs(_ target: String) throws -> [(file: String, bytes: [UInt8])] {
+        let folder = Self.regressions.appendingPathComponent(target)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return try files.sorted().map { ($0, [UInt8](try Data(contentsOf: folder.appendingPathComponent($0)))) }
+    }
+
+    private func assertOneLine(_ error: Error, _ file: String, line: UInt = #line) {
+        let text = "\(error)"
+        XCTAssertFalse(text.contains(where: \.isNewline), "\(file): several lines: \(text.debugDescription)", line: line)
+        XCTAssertTrue(text.contains(inputName), "\(file): the message does not name the file: \(text)", line: line)
+    }
+
+    func testPresetRegressionsAreRefusedWithOneLine() throws {
+        let cases = try inputs("fuzz-preset")
+        XCTAssertFalse(cases.isEmpty, "the multi-line message case is kept")
+        for (file, bytes) in cases {
+            let text = String(decoding: bytes, as: UTF8.self)
+            let path = "/nonexistent-doodle-fuzz/\(inputName).yaml"
+            XCTAssertThrowsError(try Preset.parse(yaml: text, path: path), file) { assertOneLine($0, file) }
+            XCTAssertThrowsError(try JobFile.parse(yaml: text, path: path), file) { assertOneLine($0, file) }
+        }
+    }
+}
