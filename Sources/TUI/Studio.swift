@@ -62,6 +62,7 @@ public enum Studio {
             for _ in 0..<interrupts.take() { model.handle(.interrupt) }
             let size = terminal.size
             if size != model.screenSize { model.screenSize = size }
+            terminal.mouseReporting = model.wantsMouse
             let now = DispatchTime.now().uptimeNanoseconds
             // Redraw on change, and each second while a run goes (elapsed time).
             if model.revision != drawnRevision || (model.runState.isActive && now - lastDraw > 1_000_000_000) {
@@ -76,6 +77,7 @@ public enum Studio {
                 switch input {
                 case .resize: terminal.invalidate(); drawnRevision = -1
                 case .key(let key): model.handle(key)
+                case .mouse(let event): model.handle(mouse: event)
                 }
                 if model.exitStatus != nil { break }
             }

@@ -120,7 +120,17 @@ public final class StudioModel {
     /// The last run was stopped before its end (s).
     public private(set) var runWasStopped = false
     /// Bumped by every change: the view redraws when it moves.
-    public private(set) var revision = 0
+    public internal(set) var revision = 0
+
+    /// The paint screen's session (kept when the screen closes), and whether it is open.
+    public internal(set) var paint: PaintSession?
+    public internal(set) var paintOpen = false
+    /// The chooser was opened from the paint screen (o): its pick becomes the canvas.
+    var paintFromFile = false
+    /// Enter in the paint screen while a run went: a run starts once that one is written.
+    var pendingPaintRender = false
+    /// The paint screen's mouse wants reports from the terminal.
+    public var wantsMouse: Bool { paintOpen && browser == nil }
 
     /// The terminal's size, set by the view (keys are not acted on below the minimum).
     public var screenSize = (width: 100, height: 30) { didSet { revision += 1 } }
@@ -178,7 +188,7 @@ public final class StudioModel {
             if let error {
                 note("could not write: \(error)", .error)
                 setStatus("could not write '\(path)': \(error)", .error)
-                if final { runState = .finished }
+                if final { runState = .finished; startPendingPaintRender() }
                 return
             }
             lastWritten = path
@@ -186,6 +196,7 @@ public final class StudioModel {
                 runState = .finished
                 note("\(detail): wrote \(path)", .success)
                 setStatus("\(detail): wrote \(path)", .success)
+                startPendingPaintRender()
             } else {
                 note("wrote the current image (\(detail)) to \(path)", .success)
                 setStatus("wrote \(path) (\(detail))", .success)
@@ -211,7 +222,8 @@ public final class StudioModel {
             runSize = (width, height)
             if runState == .starting { runState = .running }
             if status?.text.hasPrefix("starting run") == true {
-                setStatus("run \(runNumber) running: space pauses, s stops (the image so far is written), w writes it now", .info)
+                setStatus(paintOpen ? "run \(runNumber) running beside the painting: Enter renders again, Esc shows the run (space pauses, s stops)"
+                          : "run \(runNumber) running: space pauses, s stops (the image so far is written), w writes it now", .info)
             }
             let asked = parameters.settings.phases
             if phases < asked {
@@ -248,6 +260,7 @@ public final class StudioModel {
                 runState = .finished
                 note("stopped before the first iteration: nothing written", .warning)
                 setStatus("stopped before the first iteration: nothing written", .warning)
+                startPendingPaintRender()
                 return
             }
             currentImage = image
@@ -263,6 +276,7 @@ public final class StudioModel {
             runState = .failed
             note("run failed: \(message)", .error)
             setStatus(message, .error)
+            pendingPaintRender = false
         }
     }
 
@@ -273,7 +287,9 @@ public final class StudioModel {
         if key == .interrupt { interrupt(); return }
         if confirmingQuit {
             confirmingQuit = false
-            if key == .char("y") || key == .char("Y") { quit(status: 0) } else { setStatus("still running", .info) }
+            if key == .char("y") || key == .char("Y") { quit(status: 0) } else {
+                setStatus(runState.isActive ? "still running" : "not quit", .info)
+            }
             return
         }
         if isTooSmall {
@@ -297,6 +313,7 @@ public final class StudioModel {
         if savePrompt != nil { handleSavePrompt(key); return }
         if editBuffer != nil { handleEditing(key); return }
         if browser != nil { handleBrowser(key); return }
+        if paintOpen { handlePaint(key); return }
 
         switch key {
         case .tab: switchPane(Pane(rawValue: (pane.rawValue + 1) % Pane.allCases.count)!); return
@@ -304,7 +321,7 @@ public final class StudioModel {
         case .char("1"): switchPane(.inputs); return
         case .char("2"): switchPane(.parameters); return
         case .char("3"): switchPane(.run); return
-        case .char("?"): showingHelp = true; return
+        case .char("?"): showHelp(); return
         case .char("q"): requestQuit(); return
         case .char("r"): startRun(); return
         case .char(" "): togglePause(); return
@@ -320,6 +337,15 @@ public final class StudioModel {
         case .parameters: handleParameters(key)
         case .run: handleRun(key)
         }
+    }
+
+    func showHelp() { showingHelp = true }
+
+    /// The target map slot takes a map made here (painted), without reading the file back.
+    func setTargetMap(path: String, image: Image) {
+        versionCounter += 1
+        inputs[.targetMap] = InputFile(path: path, image: image, error: nil, note: "painted", version: versionCounter)
+        inputsChanged()
     }
 
     public func switchPane(_ p: Pane) {
@@ -339,6 +365,9 @@ public final class StudioModel {
         if runState.isActive {
             confirmingQuit = true
             setStatus("A run is going. Quit and lose it? y quits, any other key keeps it running", .prompt)
+        } else if paint?.painting.unsavedChanges == true {
+            confirmingQuit = true
+            setStatus("The painting is not saved (s in the paint screen saves it). Quit and lose it? y quits, any other key stays", .prompt)
         } else {
             quit(status: 0)
         }
@@ -368,6 +397,7 @@ public final class StudioModel {
         case .left: selectedSlot = Self.slotGrid[row][0]
         case .right: selectedSlot = Self.slotGrid[row][1]
         case .enter, .char("o"): openBrowser(for: selectedSlot)
+        case .char("p"): openPaint()
         case .char("x"), .delete, .backspace: clear(selectedSlot)
         default: break
         }
@@ -575,6 +605,7 @@ public final class StudioModel {
                 let forPreset = browserTarget == .preset
                 closeBrowser()
                 setStatus(forPreset ? "no preset loaded" : "no file chosen", .info)
+                if paintFromFile { paintPicked(nil) }
                 return
             }
         case .up: b.moveSelection(by: -1)
@@ -597,7 +628,9 @@ public final class StudioModel {
             recent = b.recent
             closeBrowser()
             switch target {
-            case .input(let slot): choose(path, for: slot)
+            case .input(let slot):
+                choose(path, for: slot)
+                if paintFromFile { paintPicked(inputs[.targetMap]?.image) }
             case .preset: loadPreset(path)
             }
             return

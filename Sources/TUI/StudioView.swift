@@ -64,6 +64,8 @@ public final class StudioView {
         let body = Rect(x: 0, y: 1, width: width, height: height - 3)
         if model.browser != nil {
             drawBrowser(model, &canvas, body)
+        } else if model.paintOpen {
+            drawPaint(model, &canvas)
         } else {
             switch model.pane {
             case .inputs: drawInputs(model, &canvas, body)
@@ -72,13 +74,13 @@ public final class StudioView {
             }
         }
         if model.savePrompt != nil || model.confirmingOverwrite != nil { drawSavePrompt(model, &canvas, body) }
-        if model.showingHelp { drawHelp(&canvas, body) }
+        if model.showingHelp { drawHelp(&canvas, body, columns: model.paintOpen ? paintHelpColumns() : helpColumns()) }
         drawStatus(model, &canvas, y: height - 2)
         drawKeys(model, &canvas, y: height - 1)
         return canvas
     }
 
-    struct Rect { var x: Int, y: Int, width: Int, height: Int }
+    public struct Rect: Sendable { public var x: Int, y: Int, width: Int, height: Int }
 
     private func drawTooSmall(_ model: StudioModel, _ canvas: inout Canvas) {
         var lines = [
@@ -140,6 +142,12 @@ public final class StudioView {
         if model.confirmingOverwrite != nil { return [("y", "overwrite"), ("any other key", "change the name")] }
         if model.savePrompt != nil { return [("Enter", "save"), ("Esc", "cancel"), ("Bksp", "delete"), ("^U", "clear")] }
         if model.editBuffer != nil { return [("Enter", "set"), ("Esc", "cancel"), ("Bksp", "delete"), ("^U", "clear")] }
+        if model.paint?.confirmingOverwrite == true, model.paintOpen { return [("y", "replace"), ("any other key", "keep it")] }
+        if model.paintOpen && model.browser == nil {
+            return [(unicode ? "←↑↓→" : "arrows", "move"), ("space", "paint"), ("1-9", "class"), ("b l r f", "tool"),
+                    ("[ ]", "size"), ("u U", "undo/redo"), ("s", "save"), ("Enter", "render"), ("Esc", "close"), ("?", "help")]
+                .filter { !(model.paint?.painting.tool == .fill && $0.1 == "size") }
+        }
         if let b = model.browser {
             if b.showingRecent {
                 return [(upDown, "move"), ("Enter", "open folder"), ("Tab", "files"), ("Esc", "back")]
@@ -153,7 +161,7 @@ public final class StudioView {
         switch model.pane {
         case .inputs:
             return [("Tab", "pane"), (unicode ? "←↑↓→" : "arrows", "select"), ("Enter", "choose"), ("x", "clear"),
-                    ("r", "run")] + tail
+                    ("p", "paint map"), ("r", "run")] + tail
         case .parameters:
             return [("Tab", "pane"), (upDown, "select"), (leftRight + " +-", "step"), ("PgUp/PgDn", "big step"),
                     ("Enter", "type"), ("d", "default"), ("r", "run")] + tail
@@ -164,7 +172,8 @@ public final class StudioView {
     }
 
     /// Keys dropped first when the bar is too narrow.
-    static let expendableKeys = ["pane", "log", "default", "clear", "select", "delete", "recent folders", "parent", "big step"]
+    static let expendableKeys = ["pane", "log", "default", "clear", "select", "delete", "recent folders", "parent", "big step",
+                                 "move", "size", "close", "undo/redo"]
 
     private func drawKeys(_ model: StudioModel, _ canvas: inout Canvas, y: Int) {
         var items = keys(model)
@@ -587,6 +596,7 @@ public final class StudioView {
             item("l", "load a preset"), item("S", "save as a preset"),
             section("Inputs"),
             item(arrows, "select a slot"), item("Enter  o", "choose a file"), item("x  Delete", "clear the slot"),
+            item("p", "paint the target map"),
             section("Run"),
             item("\(upDown) PgUp PgDn", "scroll the log"),
         ]
@@ -604,8 +614,7 @@ public final class StudioView {
         return [left, right]
     }
 
-    private func drawHelp(_ canvas: inout Canvas, _ r: Rect) {
-        let columns = helpColumns()
+    private func drawHelp(_ canvas: inout Canvas, _ r: Rect, columns: [[(String, String, Bool)]]) {
         let rows = columns.map(\.count).max() ?? 0
         let w = min(r.width - 2, 90)
         let h = min(r.height, rows + 2)
@@ -625,6 +634,128 @@ public final class StudioView {
                 }
             }
         }
+    }
+
+    /// The paint screen's keys (its own help: the studio's does not fit beside it at 80x24).
+    func paintHelpColumns() -> [[(String, String, Bool)]] {
+        let section: (String) -> (String, String, Bool) = { ($0, "", true) }
+        let item: (String, String) -> (String, String, Bool) = { ($0, $1, false) }
+        let left = [
+            section("Paint: move and paint"),
+            item(unicode ? "←↑↓→" : "arrows", "move the cursor"), item(unicode ? "⇧ + arrows" : "S-arrows", "move 4 pixels"),
+            item("space", "paint / pen up, corner, fill"), item("mouse", "press and drag to paint"),
+            item("1-9 0", "pick a class"), item("Tab S-Tab", "next / previous class"),
+            item("b l r f", "brush line rect fill"), item("[ ]  - +", "brush size"),
+        ]
+        let right = [
+            section("Paint: the map"),
+            item("u", "undo"), item("U  Ctrl-R", "redo"), item("n", "fill with the class"),
+            item("o", "open a map file"), item("s", "save (OUTPUT_sem.png)"), item("Enter", "save and render"),
+            item("Esc", "cancel a shape, close"), item("q", "quit (asks if unsaved)"),
+        ]
+        return [left, right]
+    }
+
+    // MARK: - Paint
+
+    private func drawPaint(_ model: StudioModel, _ canvas: inout Canvas) {
+        guard let session = model.paint else { return }
+        let painting = session.painting
+        let layout = PaintLayout(width: canvas.width, height: canvas.height, painting: painting)
+        let box = layout.canvasBox, grid = layout.grid
+        // The state before the path: a narrow frame cuts the title's end.
+        let title = "Paint \(painting.width)x\(painting.height)\(painting.unsavedChanges ? " (not saved)" : "") \(unicode ? "→" : "->") \(session.path)"
+        canvas.box(x: box.x, y: box.y, width: box.width, height: box.height, title: title, style: Theme.focusFrame, titleStyle: Theme.bold)
+        let colours = painting.palette.map { Int16(Xterm256.index(r: Float($0.rgb[0]), g: Float($0.rgb[1]), b: Float($0.rgb[2]))) }
+        var pending = Set<Int>()
+        for p in painting.pendingShape(grid: grid) where p.x >= 0 && p.y >= 0 && p.x < grid.columns && p.y < grid.pixelRows {
+            pending.insert(p.y * grid.columns + p.x)
+        }
+        let cursor = grid.displayPixel(of: painting.cursor)
+        func classAt(_ x: Int, _ y: Int) -> Int {
+            if pending.contains(y * grid.columns + x) { return painting.current }
+            let c = grid.centre(of: (x, y))
+            return painting[c.x, c.y]
+        }
+        func contrast(_ k: Int) -> Int16 {
+            let rgb = painting.palette[k].rgb
+            return 0.299 * Double(rgb[0]) + 0.587 * Double(rgb[1]) + 0.114 * Double(rgb[2]) > 128 ? 16 : 231
+        }
+        for row in 0..<grid.rows {
+            for column in 0..<grid.columns {
+                let x = layout.origin.x + column, y = layout.origin.y + row
+                let top = classAt(column, 2 * row)
+                let bottom = 2 * row + 1 < grid.pixelRows ? classAt(column, 2 * row + 1) : nil
+                let onCursor = cursor.x == column && cursor.y / 2 == row
+                if thumbnailMode == .halfBlock {
+                    var fg = colours[top], bg = bottom.map { colours[$0] } ?? -1
+                    if onCursor && cursor.y % 2 == 0 { fg = contrast(top) }
+                    if onCursor && cursor.y % 2 == 1, let bottom { bg = contrast(bottom) }
+                    canvas[x, y] = Cell(Thumbnail.halfBlock, style: CellStyle(foreground: fg, background: bg))
+                } else {
+                    canvas[x, y] = Cell(onCursor ? "@" : Self.classSymbol(top), style: onCursor ? Theme.selected : .plain)
+                }
+            }
+        }
+        drawPaintPalette(painting, colours, &canvas, layout.paletteBox)
+        drawPaintTool(painting, &canvas, layout.toolBox)
+        drawPaintRender(model, &canvas, layout.imageBox)
+    }
+
+    /// A class's symbol where there is no colour: 1-9, 0, then letters.
+    static func classSymbol(_ k: Int) -> Character {
+        let symbols = Array("1234567890abcdefghijklmnopqrstuvwxyz")
+        return k < symbols.count ? symbols[k] : "?"
+    }
+
+    private func drawPaintPalette(_ painting: MapPainting, _ colours: [Int16], _ canvas: inout Canvas, _ r: Rect) {
+        canvas.box(x: r.x, y: r.y, width: r.width, height: r.height, title: "Classes", style: Theme.frame, titleStyle: Theme.bold)
+        let shares = painting.shares
+        for (k, colour) in painting.palette.enumerated().prefix(max(0, r.height - 2)) {
+            let y = r.y + 1 + k
+            let chosen = k == painting.current
+            canvas.put(chosen ? pointer : " ", x: r.x + 1, y: y, style: Theme.bold)
+            if thumbnailMode == .halfBlock {
+                canvas.put("  ", x: r.x + 2, y: y, style: CellStyle(background: colours[k]))
+            } else {
+                canvas.put(" \(Self.classSymbol(k))", x: r.x + 2, y: y)
+            }
+            let key = k < 10 ? "\(Self.classSymbol(k))" : " "
+            let percent = String(format: "%.1f%%", 100 * shares[k])
+            let name = colour.inStyle ? colour.name : "\(colour.name) (not in style)"
+            let width = r.width - 10 - percent.count
+            canvas.put(key, x: r.x + 5, y: y, style: chosen ? Theme.selected : Theme.bold)
+            canvas.putPadded(name, x: r.x + 7, y: y, width: width, style: chosen ? Theme.bold : (colour.inStyle ? .plain : Theme.warning))
+            canvas.put(percent, x: r.x + r.width - 1 - percent.count, y: y, style: Theme.muted)
+        }
+    }
+
+    private func drawPaintTool(_ painting: MapPainting, _ canvas: inout Canvas, _ r: Rect) {
+        canvas.box(x: r.x, y: r.y, width: r.width, height: r.height, title: "Tool", style: Theme.frame, titleStyle: Theme.bold)
+        var x = r.x + 2
+        for tool in MapPainting.Tool.allCases {
+            let label = tool == .rectangle ? "rect" : tool.rawValue
+            x += canvas.put(label, x: x, y: r.y + 1, style: tool == painting.tool ? Theme.selected : Theme.muted) + 1
+        }
+        var detail = "size \(painting.brushSize)  at \(painting.cursor.x),\(painting.cursor.y)"
+        if painting.penDown { detail += "  pen down" }
+        if painting.anchor != nil { detail += "  corner set" }
+        canvas.putPadded(detail, x: r.x + 2, y: r.y + 2, width: r.width - 4)
+    }
+
+    private func drawPaintRender(_ model: StudioModel, _ canvas: inout Canvas, _ r: Rect) {
+        guard r.height >= 3 else { return }
+        let title = model.runState == .idle ? "Render" : "Render · " + model.runSummaryShort
+        canvas.box(x: r.x, y: r.y, width: r.width, height: r.height, title: title, style: Theme.frame, titleStyle: Theme.bold)
+        let inner = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 2, height: r.height - 2)
+        guard let image = model.currentImage else {
+            for (i, line) in TextWidth.wrap("Enter saves the map and renders it here", width: inner.width).prefix(inner.height).enumerated() {
+                canvas.put(line, x: inner.x, y: inner.y + i, style: Theme.muted)
+            }
+            return
+        }
+        let t = thumbnail(key: "run-\(model.runNumber)-\(model.imageVersion)", image: image, columns: inner.width, rows: inner.height)
+        draw(t, &canvas, x: inner.x + (inner.width - t.columns) / 2, y: inner.y)
     }
 
     // MARK: - Thumbnails

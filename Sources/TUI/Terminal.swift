@@ -7,6 +7,7 @@ import Glibc
 /// What the terminal gives the loop.
 enum TerminalInput: Equatable {
     case key(Key)
+    case mouse(MouseEvent)
     case resize
 }
 
@@ -78,6 +79,26 @@ final class Terminal {
         define_key("\u{1b}[1;2A", KEY_SR)
         define_key("\u{1b}[1;2B", KEY_SF)
         define_key("\u{1b}[Z", KEY_BTAB)
+        // Mouse reports are parsed here (SGR form), not by curses: forget its mouse key.
+        define_key("\u{1b}[<", 0)
+        define_key("\u{1b}[M", 0)
+    }
+
+    /// Whether the terminal reports mouse buttons and drags (xterm's 1002 mode, SGR 1006
+    /// encoding); only the paint canvas asks for it, so elsewhere the terminal's own selection works.
+    var mouseReporting = false {
+        didSet {
+            guard mouseReporting != oldValue else { return }
+            writeRaw(mouseReporting ? Self.mouseOn : Self.mouseOff)
+        }
+    }
+
+    static let mouseOn = "\u{1b}[?1002h\u{1b}[?1006h"
+    static let mouseOff = "\u{1b}[?1006l\u{1b}[?1002l"
+
+    private func writeRaw(_ text: String) {
+        fputs(text, stdout)
+        fflush(stdout)
     }
 
     /// Whether thumbnails can use 256 colours.
@@ -116,7 +137,7 @@ final class Terminal {
         switch ch {
         case 9: return .key(.tab)
         case 10, 13: return .key(.enter)
-        case 27: return .key(.escape)
+        case 27: return readMouseReport().map { .mouse($0) } ?? .key(.escape)
         case 8, 127: return .key(.backspace)
         case 3: return .key(.interrupt)
         case 1...26: return .key(.control(Character(UnicodeScalar(UInt8(ch) + 96))))
@@ -124,6 +145,30 @@ final class Terminal {
             guard let scalar = UnicodeScalar(UInt32(ch)), ch >= 32 else { return nil }
             return .key(.char(Character(scalar)))
         }
+    }
+
+    /// After ESC: the rest of an SGR mouse report `[<b;x;yM` (or `m` on release), already in
+    /// the input. Anything else is given back to curses and ESC is a key of its own.
+    private func readMouseReport() -> MouseEvent? {
+        wtimeout(stdscr, 0)
+        var taken: [wint_t] = []
+        func next() -> wint_t? {
+            var ch: wint_t = 0
+            guard wget_wch(stdscr, &ch) == OK else { return nil }
+            taken.append(ch)
+            return ch
+        }
+        var report = ""
+        if next() == 91, next() == 60 {  // "[<"
+            while taken.count < 24, let ch = next() {
+                guard let scalar = UnicodeScalar(UInt32(ch)) else { break }
+                report.unicodeScalars.append(scalar)
+                if scalar == "M" || scalar == "m" { break }
+            }
+            if let event = MouseEvent(sgr: report) { return event }
+        }
+        for ch in taken.reversed() { unget_wch(wchar_t(bitPattern: ch)) }
+        return nil
     }
 
     /// After a resize: everything is sent again.
@@ -189,6 +234,7 @@ final class Terminal {
     /// Leaves curses: the terminal as it was.
     func end() {
         guard cursesActive.pointee != 0 else { return }
+        mouseReporting = false
         cursesActive.pointee = 0
         endwin()
         if let screen { delscreen(screen) }
@@ -217,10 +263,14 @@ private func restoreAndReraise(_ signal: Int32) {
     if cursesActive.pointee != 0 {
         cursesActive.pointee = 0
         endwin()
+        // Mouse reporting off (harmless when it was not on); write(2) is safe in a handler.
+        _ = mouseOffBytes.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
     }
     sigaction(signal, previousActions + Int(signal), nil)
     raise(signal)
 }
+
+private let mouseOffBytes = Array(Terminal.mouseOff.utf8)
 
 /// Crashes (Swift traps are SIGILL/SIGTRAP), aborts, SIGTERM, SIGHUP and SIGQUIT end curses
 /// first; exit() does through atexit.
@@ -233,10 +283,12 @@ func installCrashHandlers() {
         action.sa_flags = 0
         sigaction(sig, &action, previousActions + Int(sig))
     }
+    _ = mouseOffBytes.count
     atexit {
         if cursesActive.pointee != 0 {
             cursesActive.pointee = 0
             endwin()
+            _ = mouseOffBytes.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         }
     }
 }

@@ -349,4 +349,87 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertEqual(kill(pid, SIGTERM), 0)
         try assertEndedRestored(status: 143)
     }
+
+    // MARK: - Paint
+
+    /// The distinct colours of a PNG and, per colour, its rows.
+    func colourRows(_ path: String) throws -> [[Float]: Set<Int>] {
+        let image = try Image.read(from: path)
+        let plane = image.width * image.height
+        var rows: [[Float]: Set<Int>] = [:]
+        for i in 0..<plane { rows[(0..<image.channels).map { image.pixels[$0 * plane + i] }, default: []].insert(i / image.width) }
+        return rows
+    }
+
+    /// The colours of a map file.
+    func colours(_ path: String) throws -> Set<[Float]> { Set(try colourRows(path).keys) }
+
+    /// At 80x24, keys only: open the canvas, paint the lower half in the style map's second
+    /// class with the rectangle, undo and redo it, save, render the painting, quit.
+    func testPaintADoodleWithKeysSaveAndRenderIt() throws {
+        guard FileManager.default.fileExists(atPath: weightsPath) else { throw XCTSkip("no VGG19 weights at \(weightsPath)") }
+        let output = scratch + "/doodle.png", map = scratch + "/doodle_sem.png"
+        start("--style samples/monet.jpg --output '\(output)' --output-size 64x48 --phases 1 --iterations 20", width: 80, height: 24)
+        try waitFor(text: "monet_sem.png")
+        keys("p")
+        try waitFor(text: "Paint 64x48")
+        keys("2", "r")
+        for _ in 0..<7 { keys("S-Left") }      // to the left edge, on the middle row
+        keys("Space")                            // first corner
+        for _ in 0..<12 { keys("S-Right") }
+        for _ in 0..<5 { keys("S-Down") }        // the bottom-right corner
+        keys("Space")
+        try waitFor(text: "(not saved)")
+        keys("u")
+        keys("U")
+        keys("s")
+        let saved = try waitFor(text: "Enter renders it")
+        XCTAssertFalse(saved.contains("(not saved)"), saved)
+        let rows = try colourRows(map)
+        XCTAssertEqual(rows.count, 2, "two classes: \(rows.keys)")
+        XCTAssertEqual(Set(rows.values), [Set(0..<24), Set(24..<48)], "the upper half one class, the lower the other")
+        XCTAssertTrue(try colours(map).isSubset(of: try colours(Self.packageRoot + "/samples/monet_sem.png")),
+                      "painted in the style map's colours")
+
+        keys("Enter")
+        try waitFor(text: "20 iterations in", timeout: 60)
+        let result = try Image.read(from: output)
+        XCTAssertEqual([result.width, result.height], [64, 48])
+        keys("q")
+        try assertEndedRestored(status: 0)
+    }
+
+    /// At 100x30 with the mouse (SGR reports as xterm sends them): a stroke, a class picked
+    /// by clicking the palette, a fill; quitting with the painting unsaved asks first.
+    func testPaintWithTheMouseAndQuitAsksWhenUnsaved() throws {
+        let map = scratch + "/mouse_sem.png"
+        start("--style samples/monet.jpg --output '\(scratch)/mouse.png' --output-size 96x72")
+        try waitFor(text: "found beside monet.jpg")
+        keys("p")
+        let screen = try waitFor(text: "Paint 96x72")
+        // The palette's third row: the line holding "3 " after the swatch.
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Reports count rows and columns from 1; the sidebar is the last 30 columns.
+        let paletteRow = try XCTUnwrap(lines.firstIndex { $0.contains("Classes") }) + 3 + 1
+        type("\u{1b}[<0;77;\(paletteRow)M")
+        type("\u{1b}[<0;77;\(paletteRow)m")
+        // A stroke across the canvas's upper part, then release.
+        type("\u{1b}[<0;5;5M")
+        for x in stride(from: 10, through: 60, by: 10) { type("\u{1b}[<32;\(x);5M") }
+        type("\u{1b}[<0;60;5m")
+        try waitFor(text: "(not saved)")
+        keys("q")
+        try waitFor(text: "The painting is not saved")
+        keys("n")                                 // any other key: stay
+        try waitFor(text: "not quit")
+        keys("s")
+        try waitFor(text: "Enter renders it")
+        let rows = try colourRows(map)
+        XCTAssertEqual(rows.count, 2, "the canvas's class and the stroke's")
+        let stroke = try XCTUnwrap(rows.min { $0.value.count < $1.value.count })
+        XCTAssertLessThanOrEqual(stroke.value.count, 6, "a thin stroke: \(stroke.value.sorted())")
+        XCTAssertTrue(stroke.value.allSatisfy { $0 < 12 }, "near the top")
+        keys("q")
+        try assertEndedRestored(status: 0)
+    }
 }

@@ -365,3 +365,43 @@ extension StudioModel {
         }
     }
 }
+
+extension StudioModelTests {
+    /// The paint screen opens on the target map (snapped to the style map's classes); Enter
+    /// during a run saves the painting as the target map, stops the run and, once its image is
+    /// written, starts the next one with the painting. An existing map file is replaced only
+    /// after y.
+    func testEnterInThePaintScreenRestartsTheRunWithThePainting() throws {
+        let (model, _) = makeModel()
+        try Image(width: 8, height: 8, channels: 3, repeating: 0).writePNG(to: scratch + "/out_sem.png")
+        model.startRun()
+        XCTAssertEqual(runs.count, 1)
+        model.switchPane(.inputs)
+        model.handle(.char("p"))
+        XCTAssertTrue(model.paintOpen)
+        let painting = try XCTUnwrap(model.paint?.painting)
+        XCTAssertEqual([painting.width, painting.height], [512, 384], "the coast map's size")
+        XCTAssertEqual(painting.palette.map(\.hex), model.legend.style.map(\.hex), "the style map's classes")
+        model.handle(.char("3"))
+        model.handle(.char("f"))
+        model.handle(.char(" "))
+        XCTAssertEqual(model.paint?.painting.unsavedChanges, true)
+
+        model.handle(.enter)
+        XCTAssertEqual(model.status?.tone, .prompt, "out_sem.png exists: asked first")
+        model.handle(.char("y"))
+        XCTAssertEqual(model.inputs[.targetMap]?.path, scratch + "/out_sem.png")
+        XCTAssertEqual(model.inputs[.targetMap]?.note, "painted")
+        XCTAssertEqual(try Image.read(from: scratch + "/out_sem.png").width, 512)
+        XCTAssertTrue(runs[0].stopped, "the run going is stopped")
+        XCTAssertEqual(runs.count, 1, "the next waits for its image")
+        runs[0].post(.finished(Image(width: 64, height: 48, channels: 3, repeating: 9), stopped: true, evaluations: 1, seconds: 1))
+        model.drainInbox()
+        model.waitForWrites()
+        model.drainInbox()
+        XCTAssertEqual(runs.count, 2, "the painting renders once the stopped run is written")
+        XCTAssertTrue(runs[1].started)
+        XCTAssertTrue(model.paintOpen, "the painting stays on screen beside the run")
+        XCTAssertEqual(model.paint?.painting.unsavedChanges, false)
+    }
+}
