@@ -175,9 +175,12 @@ static void jpeg_on_error(j_common_ptr cinfo) {
 }
 
 // libjpeg recovers from most corrupt data with a warning; those are ignored.
-// Running out of data is the exception: libjpeg would pad the image with gray.
+// Running out of data is the exception, at the end of the file or at a marker before the
+// scan is complete: libjpeg would pad the rest of the image with gray (a 400-byte file
+// claiming 65292x246 pixels became a 16-megapixel gray image).
 static void jpeg_on_message(j_common_ptr cinfo, int level) {
-    if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) jpeg_fail(cinfo, IC_ERR_TRUNCATED);
+    int code = cinfo->err->msg_code;
+    if (level == -1 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) jpeg_fail(cinfo, IC_ERR_TRUNCATED);
 }
 
 // CMYK (4 samples) to RGB (3 samples) in place, front to back: pixel i is read

@@ -1,3 +1,5 @@
+import Net
+
 /// A failure to read or write an image file. `description` is one line that
 /// names the file, says what is wrong and, where there is one, the fix.
 public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -31,19 +33,6 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         self.kind = kind
         self.path = path
         // One line, whatever the path or a library message contains.
-        self.description = description
-            .replacingAll("\r", with: "\\r")
-            .replacingAll("\n", with: "\\n")
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        guard contains(target) else { return self }
-        var out = ""
-        for ch in self {
-            if ch == target { out += replacement } else { out.append(ch) }
-        }
-        return out
+        self.description = description.oneLine
     }
 }

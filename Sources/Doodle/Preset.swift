@@ -35,7 +35,7 @@ public struct PresetIssue: Sendable, Equatable, CustomStringConvertible {
     /// The message is kept to one line: line breaks from the file's own text show escaped.
     public init(_ message: String, at source: PresetSource? = nil) {
         self.source = source
-        self.message = message.replacingAll("\r", with: "\\r").replacingAll("\n", with: "\\n")
+        self.message = message.oneLine
     }
 
     /// `file:line: message`.

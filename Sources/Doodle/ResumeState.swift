@@ -1,4 +1,5 @@
 import Foundation
+import Net
 
 /// Where a stopped synthesis can go on from: its phase (in the plan), the evaluations that
 /// phase has had, the optimisation's image at the phase's size (before any recolouring), and
@@ -56,6 +57,7 @@ public struct ResumeState: Sendable {
     /// One line on failure, naming the file.
     public struct ReadError: Error, CustomStringConvertible, Sendable {
         public let description: String
+        init(description: String) { self.description = description.oneLine }
     }
 
     public func encoded() throws -> Data {

@@ -56,6 +56,17 @@ final class CLITests: XCTestCase {
         assertMistake(run, mentions: ["notes.png", "PNG or JPEG"])
     }
 
+    /// Found by the JPEG fuzz target: 400 bytes claiming 65292x246 pixels with the scan data
+    /// cut short were read as a 16-megapixel gray image. Refused as truncated now, at once.
+    func testAJPEGWhoseScanStopsEarlyIsRefused() throws {
+        let jpeg = Self.packageRoot.appendingPathComponent("Fuzz/Regressions/fuzz-jpeg/missing-scan-data-16-megapixels.jpg").path
+        let start = Date()
+        let run = try doodle(["render", "--style", jpeg, "--output", "out.png"])
+        assertMistake(run, mentions: ["missing-scan-data-16-megapixels.jpg': truncated JPEG data", "the file is incomplete"])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out.png").path))
+    }
+
     func testUnknownLayerAndBadSeedRange() throws {
         assertMistake(try doodle(["render", "--style", "a.png", "--output", "o.png", "--style-layers", "3_1,9_9"]),
                       mentions: ["9_9", "--style-layers"])

@@ -1,5 +1,6 @@
 import Doodle
 import Foundation
+import Net
 import XCTest
 
 /// Every input a fuzz target once failed on (`Fuzz/Regressions/TARGET/`), through the same
@@ -30,6 +31,32 @@ final class FuzzRegressionTests: XCTestCase {
             let path = "/nonexistent-doodle-fuzz/\(inputName).yaml"
             XCTAssertThrowsError(try Preset.parse(yaml: text, path: path), file) { assertOneLine($0, file) }
             XCTAssertThrowsError(try JobFile.parse(yaml: text, path: path), file) { assertOneLine($0, file) }
+        }
+    }
+
+    /// JPEGs whose scan data stops early (found as 20-second units: libjpeg padded a claimed
+    /// 65292x246 image with gray). Refused as truncated.
+    func testJPEGsWithMissingScanDataAreRefusedAsTruncated() throws {
+        let cases = try inputs("fuzz-jpeg")
+        XCTAssertFalse(cases.isEmpty)
+        for (file, bytes) in cases {
+            XCTAssertThrowsError(try Image.decode(bytes: bytes, path: inputName), file) { error in
+                assertOneLine(error, file)
+                XCTAssertEqual((error as? ImageError)?.kind, .truncated, "\(error)")
+            }
+        }
+    }
+
+    /// A legacy checkpoint whose pickle names a global with control characters: the message
+    /// quoted them raw (a vertical tab broke the line). Escaped now.
+    func testCheckpointRegressionsAreRefusedWithOneLine() throws {
+        let cases = try inputs("fuzz-torch-legacy")
+        XCTAssertFalse(cases.isEmpty)
+        for (file, bytes) in cases {
+            XCTAssertThrowsError(try bytes.withUnsafeBytes { try Checkpoint.decode($0, path: inputName) }, file) { error in
+                assertOneLine(error, file)
+                XCTAssertTrue("\(error)".contains("\\u{b}"), "the vertical tab shows escaped: \(error)")
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        "\(quoted(path, limit: 400)): \(oneLine(reason))"
+        "\(quoted(path, limit: 400)): \(reason.oneLine)"
     }
 }
 
@@ -51,21 +51,6 @@ func quoted(_ text: String, limit: Int = 80) -> String {
         }
     }
     return out + "'"
-}
-
-/// Replaces line breaks so a message stays on one line.
-func oneLine(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\u{2028}" || $0 == "\u{2029}" })
-    else { return text }
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\n", "\u{2028}", "\u{2029}": out += "\\n"
-        case "\r": out += "\\r"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
 
 /// Overflow-checked arithmetic for sizes read from files.
