@@ -404,4 +404,28 @@ extension StudioModelTests {
         XCTAssertTrue(model.paintOpen, "the painting stays on screen beside the run")
         XCTAssertEqual(model.paint?.painting.unsavedChanges, false)
     }
+
+    /// o in the paint screen opens the chooser for the target map; the file picked becomes the
+    /// canvas (Esc in the chooser comes back to the painting as it was).
+    func testOpenAMapFileFromThePaintScreen() throws {
+        let (model, _) = makeModel { $0.targetMap = nil; $0.outputSize = (40, 30) }
+        model.handle(.char("p"))
+        XCTAssertEqual([model.paint?.painting.width, model.paint?.painting.height], [40, 30], "empty at the output size")
+        XCTAssertEqual(Set(model.paint!.painting.shares.filter { $0 > 0 }), [1.0], "one class")
+        model.handle(.char("o"))
+        XCTAssertNotNil(model.browser)
+        model.handle(.escape)
+        XCTAssertNil(model.browser)
+        XCTAssertTrue(model.paintOpen)
+        XCTAssertEqual(model.paint?.painting.width, 40)
+
+        model.handle(.char("o"))
+        for c in Self.packageRoot + "/samples/coast_sem.png" { model.handle(.char(c)) }
+        model.handle(.enter)
+        XCTAssertNil(model.browser)
+        XCTAssertTrue(model.paintOpen)
+        let painting = try XCTUnwrap(model.paint?.painting)
+        XCTAssertEqual([painting.width, painting.height], [512, 384])
+        XCTAssertEqual(painting.shares.filter { $0 > 0.01 }.count, 5, "the coast map's five classes")
+    }
 }
