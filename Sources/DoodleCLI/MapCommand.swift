@@ -1,5 +1,6 @@
 import ArgumentParser
 import Doodle
+import Patches
 import Foundation
 
 struct MapCommand: ParsableCommand {
@@ -168,12 +169,23 @@ struct MapCommand: ParsableCommand {
             if json {
                 try printJSON(report)
             } else {
-                printReport(report)
+                printReport(report, suggestions: try suggestedPairs(report, images))
             }
             if !report.allMatched { throw UserError(unmatchedLine(report)) }
         }
 
-        private func printReport(_ report: MapReport) {
+        /// For each doodle with classes the style map lacks: the style class `map match` would
+        /// give each of them (by the regions' layout), keyed by map index and class colour.
+        private func suggestedPairs(_ report: MapReport, _ images: [Image]) throws -> [Int: [String: MapClass]] {
+            var out: [Int: [String: MapClass]] = [:]
+            for (index, map) in report.maps.enumerated().dropFirst() where !map.missing.isEmpty {
+                let (_, pairs) = try MapMatching.match(style: images[0], target: images[index], names: (maps[0], maps[index]))
+                out[index] = Dictionary(pairs.map { ($0.target.hex, $0.style) }, uniquingKeysWith: { a, _ in a })
+            }
+            return out
+        }
+
+        private func printReport(_ report: MapReport, suggestions: [Int: [String: MapClass]]) {
             let swatches = useColour()
             let several = report.maps.count > 1
             let nameWidth = report.palette.classes.map(\.shortName.count).max() ?? 0
@@ -192,6 +204,9 @@ struct MapCommand: ParsableCommand {
                     line += c.hex + "  " + c.shortName.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                     line += "  " + String(repeating: " ", count: max(0, 6 - percentText(entry.share).count)) + percentText(entry.share)
                     if let present = entry.inFirstMap { line += present ? "  matched" : "  MISSING from first map" }
+                    if entry.inFirstMap == false, let pair = suggestions[index]?[c.hex] {
+                        line += " (`map match` would pair it with \(pair.hex) \(pair.shortName))"
+                    }
                     print(line)
                 }
             }
@@ -249,8 +264,8 @@ struct MapCommand: ParsableCommand {
                 total += map.missing.count
             }
             let them = total == 1 ? "it" : "them"
-            return "\(parts.joined(separator: "; ")) MISSING from '\(first)'; paint \(them) in the style map "
-                + "or pass --allow-unmatched when rendering"
+            return "\(parts.joined(separator: "; ")) MISSING from '\(first)'; paint \(them) in the style map, "
+                + "recolour the doodle with `doodle map match`, or pass --allow-unmatched when rendering"
         }
 
         /// True-colour swatches only on a terminal that wants colour.

@@ -229,6 +229,22 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("m.png").path))
     }
 
+    /// `map inspect` says, for each doodle class the style map lacks, which class `map match`
+    /// would give it (here by layout: the left half to the left half).
+    func testMapInspectShowsTheMatchPairingOfMissingClasses() throws {
+        let (_, styleMap, _) = try writeMaps()
+        let target = Image(width: 48, height: 48, channels: 3) { c, x, _ in x < 24 ? [0, 200, 0][c] : [250, 250, 0][c] }
+        let path = scratch.appendingPathComponent("separate.png").path
+        try target.writePNG(to: path)
+        let run = try doodle(["map", "inspect", styleMap, path])
+        XCTAssertEqual(run.status, 2)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  #00c800") && $0.hasSuffix("MISSING from first map (`map match` would pair it with #ff331f orange-red)") },
+                      run.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  #fafa00") && $0.hasSuffix("(`map match` would pair it with #0000ff blue)") }, run.stdout)
+        XCTAssertTrue(run.stderr.hasSuffix("recolour the doodle with `doodle map match`, or pass --allow-unmatched when rendering\n"), run.stderr)
+    }
+
     func testScoreNeedsSomethingToCompareWith() throws {
         let (style, styleMap, _) = try writeMaps()
         assertMistake(try doodle(["score", style, "--style", style]), mentions: ["nothing to score", "--content", "--texture"])
