@@ -69,7 +69,14 @@ public enum StudioMessage: Sendable {
     /// The image under the file chooser's cursor.
     /// A file chooser's preview: a small copy of the image and the file's size, or why not.
     case preview(path: String, image: Image?, size: (width: Int, height: Int)?, error: String?)
+    /// A map made of the content image for the paint screen (`i`), in the style map's colours,
+    /// with the pairing of its classes; or why not.
+    case paintMapMade(map: Image?, pairs: [String], error: String?)
 }
+
+/// Makes a map of a photo as `doodle map from-image` does (`classes`: how many; nil chooses),
+/// with the weights at `weightsPath`. Called off the UI thread.
+public typealias MapMaker = @Sendable (_ image: Image, _ classes: Int?, _ weightsPath: String) throws -> Image
 
 /// A locked queue from any thread to the UI loop, which drains it between key presses.
 public final class Inbox: @unchecked Sendable {

@@ -29,9 +29,9 @@ public struct MapPainting: Sendable {
     /// Undo steps kept (each a copy of the labels).
     public static let undoDepth = 40
 
-    public let width: Int
-    public let height: Int
-    public let palette: [Colour]
+    public private(set) var width: Int
+    public private(set) var height: Int
+    public private(set) var palette: [Colour]
     /// Row-major palette indices, `width * height`.
     public private(set) var labels: [UInt8]
     /// The class the tools paint with.
@@ -211,6 +211,21 @@ public struct MapPainting: Sendable {
         let from = grid.displayPixel(of: start), to = grid.displayPixel(of: cursor)
         if tool == .line { strokeLine(from: from, to: to, grid: grid) } else { fillRectangle(from, (to.x, to.y + 1), grid: grid) }
         anchor = nil
+    }
+
+    /// Takes another painting's pixels and palette as one undoable edit (a map made or opened
+    /// while painting). Sizes may differ: the undo history is dropped then.
+    public mutating func replace(with other: MapPainting) {
+        guard other.width == width, other.height == height, other.palette == palette else {
+            let (tool, brushSize, current) = (self.tool, self.brushSize, self.current)
+            self = other
+            (self.tool, self.brushSize) = (tool, brushSize)
+            if palette.indices.contains(current) { self.current = current }
+            unsavedChanges = true
+            return
+        }
+        checkpoint()
+        labels = other.labels
     }
 
     /// Paints the whole map with the current class.

@@ -30,7 +30,10 @@ public enum Studio {
         let unicode = Terminal.setUpLocale() && !configuration.asciiOnly
         let inbox = Inbox()
         let networks = NetworkCache()
-        let model = StudioModel(configuration: configuration, inbox: inbox) { request, post in
+        let model = StudioModel(configuration: configuration, inbox: inbox, makeMap: { image, classes, weightsPath in
+            let network = try networks.network(weightsPath: weightsPath, pooling: .average)
+            return MapFromImage(classes: classes).map(image, network: network).map
+        }) { request, post in
             EngineRunner(request: request, networks: networks, post: post)
         }
         if FileManager.default.fileExists(atPath: configuration.weightsPath) {

@@ -136,8 +136,11 @@ public final class StudioModel {
     public var screenSize = (width: 100, height: 30) { didSet { revision += 1 } }
     public var isTooSmall: Bool { screenSize.width < Self.minimumWidth || screenSize.height < Self.minimumHeight }
 
-    private let inbox: Inbox
+    let inbox: Inbox
     private let makeRun: RenderRunFactory
+    let makeMap: MapMaker?
+    /// A map is being made of the content image for the paint screen.
+    public internal(set) var makingMap = false
     private var run: RenderRun?
     private var inputPathsOfRun: [String] = []
     private let writeQueue = DispatchQueue(label: "doodle.tui.write")
@@ -145,10 +148,12 @@ public final class StudioModel {
     private var previewCache: [String: Preview] = [:]
     private var versionCounter = 0
 
-    public init(configuration: StudioConfiguration, inbox: Inbox, makeRun: @escaping RenderRunFactory) {
+    public init(configuration: StudioConfiguration, inbox: Inbox, makeMap: MapMaker? = nil,
+                makeRun: @escaping RenderRunFactory) {
         self.configuration = configuration
         self.inbox = inbox
         self.makeRun = makeRun
+        self.makeMap = makeMap
         previewLoader = PreviewLoader(inbox: inbox)
         // The chooser opens where the given inputs are (the first of these), else here.
         let inputFolders = [configuration.style, configuration.content, configuration.targetMap, configuration.styleMap]
@@ -205,6 +210,8 @@ public final class StudioModel {
             note(String(format: "VGG19 weights loaded (%.1f s)", seconds), .info)
         case .weightsFailed(let error):
             note("VGG19 weights: \(error)", .warning)
+        case .paintMapMade(let map, let pairs, let error):
+            receivePaintMap(map, pairs: pairs, error: error)
         case .preview(let path, let image, let size, let error):
             let entry = Preview(path: path, image: image, size: size, error: error)
             previewCache[path] = entry

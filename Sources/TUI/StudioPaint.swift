@@ -119,6 +119,7 @@ extension StudioModel {
         case .char("s"): session.painting = p; paint = session; savePainting(overwrite: false); return
         case .enter: session.painting = p; session.renderAfterSave = true; paint = session; savePainting(overwrite: false); return
         case .char("o"): paint = session; paintFromFile = true; openBrowser(for: .targetMap); return
+        case .char("i"): paint = session; makeMapOfContent(); return
         case .char("q"): requestQuit(); return
         case .char("?"): showHelp(); return
         case .escape:
@@ -161,10 +162,54 @@ extension StudioModel {
         paintFromFile = false
         guard var session = paint else { return }
         guard let map else { paintOpen = true; return }
-        session.painting = newPainting(from: map)
+        session.painting.replace(with: newPainting(from: map))
         session.ownsFile = false
         paint = session
         paintOpen = true
+    }
+
+    /// i: a map of the content image, as `doodle map from-image` makes it with as many classes as
+    /// the style map has, recoloured by `doodle map match` (regions paired by their looks), becomes
+    /// the canvas. It runs off the UI thread; runs and map-making do not share the network.
+    func makeMapOfContent() {
+        guard let content = inputs[.content]?.image, let contentPath = inputs[.content]?.path else {
+            setStatus("i makes a map of the content image: choose one in the Inputs pane first (Esc, then Content)", .error)
+            return
+        }
+        guard let styleMap = inputs[.styleMap]?.image, let style = inputs[.style]?.image else {
+            setStatus("i pairs the map's classes with the style map's: choose a style image and its map first", .error)
+            return
+        }
+        guard let makeMap else { setStatus("no map maker in this studio", .error); return }
+        guard !runState.isActive else { setStatus("a run is going: stop it first (Esc, then s), then i", .error); return }
+        guard !makingMap else { return }
+        makingMap = true
+        let classes = min(max(legend.style.count, MapFromImage.classRange.lowerBound), MapFromImage.classRange.upperBound)
+        let weights = weightsPath, inbox = self.inbox, styleName = inputs[.styleMap]?.path ?? "style map"
+        setStatus("making a map of \(contentPath) with \(classes) classes…", .info)
+        DispatchQueue.global(qos: .userInitiated).async {
+            do {
+                let made = try makeMap(content, classes, weights)
+                let (map, pairs) = try MapMatching.match(style: styleMap, target: made, styleImage: style, targetImage: content,
+                                                         names: (styleName, contentPath))
+                let lines = pairs.map { "\($0.target.hex) (\(MapPalette.percent($0.targetShare))) -> \($0.style.hex) \($0.style.shortName)" }
+                inbox.post(.paintMapMade(map: map, pairs: lines, error: nil))
+            } catch {
+                inbox.post(.paintMapMade(map: nil, pairs: [], error: "\(error)"))
+            }
+        }
+    }
+
+    func receivePaintMap(_ map: Image?, pairs: [String], error: String?) {
+        makingMap = false
+        guard let map, var session = paint else {
+            setStatus("could not make a map: \(error ?? "no painting")", .error)
+            return
+        }
+        session.painting.replace(with: newPainting(from: map))
+        paint = session
+        note("map of the content image, classes paired by their looks: " + pairs.joined(separator: ", "), .info)
+        setStatus("the canvas holds a map of the content image (u undoes it); repaint what is wrong, Enter renders", .success)
     }
 
     /// s (and Enter): the map as a PNG at the session's path, which becomes the target map.

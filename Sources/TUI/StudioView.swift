@@ -650,7 +650,8 @@ public final class StudioView {
         let right = [
             section("Paint: the map"),
             item("u", "undo"), item("U  Ctrl-R", "redo"), item("n", "fill with the class"),
-            item("o", "open a map file"), item("s", "save (OUTPUT_sem.png)"), item("Enter", "save and render"),
+            item("o", "open a map file"), item("i", "map of the content image"),
+            item("s", "save (OUTPUT_sem.png)"), item("Enter", "save and render"),
             item("Esc", "cancel a shape, close"), item("q", "quit (asks if unsaved)"),
         ]
         return [left, right]

@@ -428,4 +428,37 @@ extension StudioModelTests {
         XCTAssertEqual([painting.width, painting.height], [512, 384])
         XCTAssertEqual(painting.shares.filter { $0 > 0.01 }.count, 5, "the coast map's five classes")
     }
+
+    /// i in the paint screen: a map of the content image (here a stand-in maker that splits it
+    /// in halves) in the style map's colours, paired by looks, becomes the canvas, undoably.
+    func testAMapOfTheContentImageBecomesTheCanvas() throws {
+        let maker: MapMaker = { image, classes, _ in
+            XCTAssertEqual(classes, 5, "as many classes as the style map")
+            return Image(width: image.width, height: image.height, channels: 3) { c, x, _ in
+                Float(x < image.width / 2 ? MapFromImage.palette[0][c] : MapFromImage.palette[1][c])
+            }
+        }
+        var c = StudioConfiguration(weightsPath: "/nonexistent/weights.pth")
+        c.style = Self.packageRoot + "/samples/monet.jpg"
+        c.content = Self.packageRoot + "/samples/monet.jpg"
+        c.output = scratch + "/out.png"
+        c.startDirectory = scratch
+        let model = StudioModel(configuration: c, inbox: Inbox(), makeMap: maker) { request, post in FakeRun(request: request, post: post) }
+        model.handle(.char("p"))
+        XCTAssertEqual(model.paint?.painting.width, 512)
+        let before = try XCTUnwrap(model.paint?.painting.shares)  // monet_sem.png, found beside the content
+        model.handle(.char("i"))
+        XCTAssertTrue(model.makingMap)
+        let deadline = Date().addingTimeInterval(10)
+        while model.makingMap && Date() < deadline { model.drainInbox(); Thread.sleep(forTimeInterval: 0.01) }
+        let painting = try XCTUnwrap(model.paint?.painting)
+        XCTAssertEqual(painting.shares.filter { $0 > 0 }.count, 2, "two classes of the style map: \(painting.shares)")
+        XCTAssertEqual(painting.shares.max()!, 0.5, accuracy: 1e-9)
+        XCTAssertTrue(painting.palette.allSatisfy(\.inStyle))
+        XCTAssertNotEqual(painting[0, 0], painting[511, 0], "the halves differ")
+        XCTAssertTrue(model.log.contains { $0.text.hasPrefix("map of the content image, classes paired by their looks: #") },
+                      logText(model))
+        model.handle(.char("u"))
+        XCTAssertEqual(model.paint?.painting.shares, before, "undone")
+    }
 }
