@@ -997,6 +997,8 @@ public final class StudioModel {
     public func startRun() {
         revision += 1
         if runState.isActive { setStatus("a run is already going (s stops it, space pauses)", .error); return }
+        // The map maker (i in the paint screen) and a run would share one network.
+        if makingMap { setStatus("a map of the content image is being made; start the run once it is done", .error); return }
         if let problem = inputProblems.first { setStatus("cannot start: \(problem)", .error); switchPane(.inputs); return }
         // The same resolution and checks as `doodle render` with this preset, on the images
         // the slots hold.
