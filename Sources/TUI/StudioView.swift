@@ -643,16 +643,16 @@ public final class StudioView {
         let left = [
             section("Paint: move and paint"),
             item(unicode ? "←↑↓→" : "arrows", "move the cursor"), item(unicode ? "⇧ + arrows" : "S-arrows", "move 4 pixels"),
-            item("space", "paint / pen up, corner, fill"), item("mouse", "press and drag to paint"),
-            item("1-9 0", "pick a class"), item("Tab S-Tab", "next / previous class"),
-            item("b l r f", "brush line rect fill"), item("[ ]  - +", "brush size"),
+            item("space", "use the tool"), item("mouse", "press, drag: paint"),
+            item("1-9 0", "pick a class"), item("Tab S-Tab", "next/prev class"),
+            item("b  l", "brush, line"), item("r  f", "rectangle, fill"), item("[ ]  - +", "brush size"),
         ]
         let right = [
             section("Paint: the map"),
             item("u", "undo"), item("U  Ctrl-R", "redo"), item("n", "fill with the class"),
-            item("o", "open a map file"), item("i", "map of the content image"),
-            item("s", "save (OUTPUT_sem.png)"), item("Enter", "save and render"),
-            item("Esc", "cancel a shape, close"), item("q", "quit (asks if unsaved)"),
+            item("o", "open a map file"), item("i", "map of the content"),
+            item("s", "save OUT_sem.png"), item("Enter", "save and render"),
+            item("Esc", "cancel shape/close"), item("q", "quit (asks)"),
         ]
         return [left, right]
     }
