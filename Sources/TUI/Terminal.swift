@@ -283,6 +283,7 @@ func installCrashHandlers() {
         action.sa_flags = 0
         sigaction(sig, &action, previousActions + Int(sig))
     }
+    // Globals are made on first use: make this one now, not inside a signal handler.
     _ = mouseOffBytes.count
     atexit {
         if cursesActive.pointee != 0 {

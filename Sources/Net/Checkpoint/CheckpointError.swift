@@ -24,33 +24,16 @@ struct FormatError: Error {
     init(_ reason: String) { self.reason = reason }
 }
 
-/// `text` in single quotes, with control characters escaped and long text shortened,
-/// so that names read from a (possibly corrupt) file can go into a one-line message.
+/// `text` in single quotes, with control characters escaped (`String.oneLine`) and long text
+/// shortened, so that names read from a (possibly corrupt) file can go into a one-line message.
 func quoted(_ text: String, limit: Int = 80) -> String {
-    var out = "'"
-    var count = 0
-    for scalar in text.unicodeScalars {
-        if count == limit {
-            out += "..."
-            break
-        }
-        count += 1
-        switch scalar {
-        case "'": out += "\\'"
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-                || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
+    let scalars = text.unicodeScalars
+    var kept = String.UnicodeScalarView()
+    for scalar in scalars.prefix(limit) {
+        if scalar == "'" || scalar == "\\" { kept.append("\\") }
+        kept.append(scalar)
     }
-    return out + "'"
+    return "'" + String(kept).oneLine + (scalars.count > limit ? "..." : "") + "'"
 }
 
 /// Overflow-checked arithmetic for sizes read from files.
