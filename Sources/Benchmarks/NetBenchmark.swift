@@ -26,12 +26,15 @@ public struct NetBenchmark {
         public let layer: String
         public let pooling: String
         public let implementation: String
+        /// "winograd" or "direct": how the fp32 convolutions from conv2_1 on were computed.
+        public let algorithm: String
         public let precision: String
         public let runs: Int
         public let threads: Int
         public let cpu: CPUInfo
         public let oneDNNVersion: String
-        /// Median seconds of one forward + backward pass, and its parts.
+        /// Median seconds of one forward + backward pass, and its parts. GFLOP counts a direct
+        /// convolution's multiply-adds whatever the algorithm, so Winograd layers exceed the peak.
         public let seconds: Double
         public let forwardSeconds: Double
         public let backwardSeconds: Double
@@ -100,7 +103,9 @@ public struct NetBenchmark {
             warnings.append("oneDNN dispatches to \(CPUInfo.current.oneDNNISA) only on this CPU")
         }
         return Result(width: width, height: height, layer: layer.name, pooling: network.pooling.rawValue,
-                      implementation: network.implementation.rawValue, precision: network.precision.rawValue,
+                      implementation: network.implementation.rawValue,
+                      algorithm: network.implementation == .reference || network.precision != .fp32 ? "direct" : network.algorithm.rawValue,
+                      precision: network.precision.rawValue,
                       runs: runs, threads: BLAS.threads, cpu: .current, oneDNNVersion: DNNL.version,
                       seconds: t, forwardSeconds: median(forward), backwardSeconds: median(backward),
                       gflop: flop / 1e9, gflops: flop / 1e9 / t, layers: layers, peak: peak,

@@ -26,6 +26,8 @@ struct BenchCommand: ParsableCommand {
         var precision: PrecisionSetting = .auto
         @Option(help: "onednn, or reference (im2col + sgemm).")
         var implementation: VGG19.Implementation = .oneDNN
+        @Option(help: "fp32 convolutions from conv2_1 on: winograd (F(4x4,3x3)) or oneDNN's direct kernels.")
+        var algorithm: ConvolutionAlgorithm = .winograd
         @Option(help: "Weights file (default: `doodle weights path`).")
         var weights: String?
         @Flag(help: "Print one JSON object.")
@@ -49,7 +51,7 @@ struct BenchCommand: ParsableCommand {
             let loaded = try VGG19Weights.load(path: path)
             let choice = try PrecisionChoice.resolveChecked(precision, weights: loaded, cacheDirectory: WeightStore().home)
             let net = VGG19(weights: loaded, pooling: Pooling2x2.Kind(rawValue: pooling)!,
-                            implementation: implementation, precision: choice.precision)
+                            implementation: implementation, precision: choice.precision, algorithm: algorithm)
             let bench = NetBenchmark(width: size.width, height: size.height, layer: VGGLayer(name: layer)!, runs: runs)
             let r = bench.run(network: net)
             if json {
@@ -65,8 +67,8 @@ struct BenchCommand: ParsableCommand {
                                      l.forwardKernel as NSString, l.backwardKernel as NSString))
                     }
                 }
-                print(String(format: "net %dx%d to %@ (%@, %@ pooling, %d threads): %.3f s (forward %.3f, backward %.3f), %.1f GFLOP, %.1f GFLOP/s",
-                             r.width, r.height, r.layer, r.implementation, r.pooling, r.threads, r.seconds,
+                print(String(format: "net %dx%d to %@ (%@, %@, %@ pooling, %d threads): %.3f s (forward %.3f, backward %.3f), %.1f GFLOP, %.1f GFLOP/s",
+                             r.width, r.height, r.layer, r.implementation, r.algorithm, r.pooling, r.threads, r.seconds,
                              r.forwardSeconds, r.backwardSeconds, r.gflop, r.gflops))
                 print(String(format: "peak: %@ %.1f GFLOP/s (%@); network / peak %.2f; sgemm 2048: %.1f GFLOP/s",
                              r.peak.description, r.peak.gflops, r.peak.kernel, r.peakRatio, r.sgemmGflops))
@@ -78,6 +80,7 @@ struct BenchCommand: ParsableCommand {
 
 extension PrecisionSetting: ExpressibleByArgument {}
 extension VGG19.Implementation: ExpressibleByArgument {}
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
 extension StyleLossKind: ExpressibleByArgument {}
 
 extension BenchCommand {

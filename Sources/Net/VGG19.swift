@@ -15,6 +15,7 @@ public final class VGG19 {
     public let pooling: Pooling2x2.Kind
     public let implementation: Implementation
     public let precision: NetworkPrecision
+    public let algorithm: ConvolutionAlgorithm
     private var sized: Sized?
     /// Collect seconds per layer (oneDNN only), read by `layerSeconds`.
     public var profiling = false {
@@ -37,10 +38,12 @@ public final class VGG19 {
     }
 
     public init(weights: VGG19Weights, pooling: Pooling2x2.Kind = .average,
-                implementation: Implementation = .oneDNN, precision: NetworkPrecision = .fp32) {
+                implementation: Implementation = .oneDNN, precision: NetworkPrecision = .fp32,
+                algorithm: ConvolutionAlgorithm = .winograd) {
         self.weights = weights
         self.pooling = pooling
         self.implementation = implementation
+        self.algorithm = algorithm
         self.precision = implementation == .reference ? .fp32 : precision
     }
 
@@ -107,14 +110,14 @@ public final class VGG19 {
         return result.withUnsafeBufferPointer { applyInputMapTransposed($0.baseAddress!, height: h, width: w) }
     }
 
-    /// What oneDNN runs for each layer at this size (forward, backward), e.g. "jit:avx2";
-    /// empty for the reference implementation.
+    /// What runs each layer's convolution at this size (forward, backward): oneDNN's kernel,
+    /// e.g. "jit:avx2", or Winograd's; empty for the reference implementation.
     public func kernels(height: Int, width: Int, through deepest: VGGLayer = .conv5_4)
         -> [(layer: VGGLayer, forward: String, backward: String)] {
         guard case .oneDNN(let n) = network(height: height, width: width) else { return [] }
         return VGGLayer.allCases.filter { $0 <= deepest }.map { l in
-            let p = n.primitives(of: l)
-            return (l, p.forward.implementation, p.backward.implementation)
+            let k = n.kernels(of: l)
+            return (l, k.forward, k.backward)
         }
     }
 
@@ -153,7 +156,8 @@ public final class VGG19 {
         sized = nil  // free the previous size's buffers first
         let made: Sized
         if implementation == .oneDNN {
-            let n = OneDNNNetwork(weights: weights, pooling: pooling, height: height, width: width, precision: precision)
+            let n = OneDNNNetwork(weights: weights, pooling: pooling, height: height, width: width,
+                                  precision: precision, algorithm: algorithm)
             n.layerSeconds = profiling ? Self.zeroProfile : nil
             made = .oneDNN(n)
         } else {

@@ -71,8 +71,9 @@ final class VGG19Tests: XCTestCase {
     func testOneDNNMatchesTheReference() throws {
         let weights = try realWeights()
         let read: [VGGLayer] = [.conv1_1, .conv2_2, .conv3_1, .conv4_1, .conv4_2, .conv5_1]
-        for (pooling, (h, w)) in [(Pooling2x2.Kind.average, (37, 50)), (.max, (34, 27))] {
-            let fast = VGG19(weights: weights, pooling: pooling)
+        for (pooling, (h, w), algorithm) in [(Pooling2x2.Kind.average, (37, 50), ConvolutionAlgorithm.winograd),
+                                             (.max, (34, 27), .winograd), (.average, (37, 50), .direct)] {
+            let fast = VGG19(weights: weights, pooling: pooling, algorithm: algorithm)
             let reference = VGG19(weights: weights, pooling: pooling, implementation: .reference)
             var rng = SplitMix64(seed: 21)
             let image = Tensor(shape: [3, h, w], data: rng.floats(3 * h * w, in: 0...255))
@@ -83,13 +84,13 @@ final class VGG19Tests: XCTestCase {
                 XCTAssertEqual(x.shape, y.shape)
                 let scale = y.data.map(abs).max()!
                 XCTAssertGreaterThan(scale, 0.1, "\(layer) is all zeros: it checks nothing")
-                XCTAssertLessThan(maxDifference(x.data, y.data) / scale, 1e-4, "\(pooling) \(layer) forward")
+                XCTAssertLessThan(maxDifference(x.data, y.data) / scale, 1e-4, "\(pooling) \(algorithm) \(layer) forward")
                 gradients[layer] = Tensor(shape: y.shape, data: rng.floats(y.count, in: -1...1))
             }
             let gx = fast.backward(gradients), gy = reference.backward(gradients)
             let scale = gy.data.map(abs).max()!
             XCTAssertGreaterThan(scale, 0)
-            XCTAssertLessThan(maxDifference(gx.data, gy.data) / scale, 1e-4, "\(pooling) input gradient")
+            XCTAssertLessThan(maxDifference(gx.data, gy.data) / scale, 1e-4, "\(pooling) \(algorithm) input gradient")
             // A shallower pass with the same network reuses the same buffers.
             let shallow = [VGGLayer.conv2_1: Tensor(shape: [128, h / 2, w / 2], data: rng.floats(128 * (h / 2) * (w / 2), in: -1...1))]
             _ = fast.forward(image, to: [.conv2_1]); _ = reference.forward(image, to: [.conv2_1])
@@ -98,15 +99,24 @@ final class VGG19Tests: XCTestCase {
         }
     }
 
-    /// The convolutions run oneDNN's JIT kernels for this CPU, never its reference loops.
+    /// The convolutions run oneDNN's JIT kernels for this CPU, never its reference loops; from
+    /// conv2_1 on, fp32 runs Winograd's unless asked for the direct kernels.
     func testOneDNNRunsNoGenericKernel() throws {
-        let net = VGG19(weights: try realWeights())
-        let kernels = net.kernels(height: 48, width: 64)
-        XCTAssertEqual(kernels.count, 16)
-        for k in kernels {
-            XCTAssertTrue(k.forward.hasPrefix("jit") || k.forward.hasPrefix("brg"), "\(k.layer) forward runs \(k.forward)")
+        let weights = try realWeights()
+        for algorithm in ConvolutionAlgorithm.allCases {
+            let net = VGG19(weights: weights, algorithm: algorithm)
+            let kernels = net.kernels(height: 48, width: 64)
+            XCTAssertEqual(kernels.count, 16)
+            for k in kernels {
+                if algorithm == .winograd && k.layer.block >= 2 {
+                    XCTAssertEqual(k.forward, "winograd:f4x4+sgemm", "\(k.layer)")
+                    XCTAssertEqual(k.backward, "winograd:f4x4+sgemm", "\(k.layer)")
+                } else {
+                    XCTAssertTrue(k.forward.hasPrefix("jit") || k.forward.hasPrefix("brg"), "\(k.layer) forward runs \(k.forward)")
+                }
+            }
+            XCTAssertEqual(net.genericKernels(height: 48, width: 64), [])
         }
-        XCTAssertEqual(net.genericKernels(height: 48, width: 64), [])
     }
 
     /// The same image twice gives the same features, and a second size reuses nothing stale.

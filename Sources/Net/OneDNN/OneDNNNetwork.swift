@@ -8,10 +8,15 @@ import Dispatch
 /// `nChw8c` on AVX2, `nChw16c` on AVX-512). Activations stay in those layouts between layers;
 /// only the features read and the gradients given are converted to and from plain `[C, H, W]`
 /// float. With `.bf16`, activations and gradients are bfloat16 with float accumulation.
+/// In fp32, the convolutions from conv2_1 on run as Winograd F(4x4, 3x3) (`WinogradConvolution`)
+/// unless `algorithm` is `.direct`: about twice as fast as oneDNN's direct kernels where those
+/// already run at the CPU's peak (measured with `doodle bench net`); conv1_x stay direct (three
+/// input channels, and at full resolution the transforms cost what they save).
 /// Primitives and memory are made once (per size) and reused by every call.
 final class OneDNNNetwork {
     let height: Int, width: Int
     let precision: NetworkPrecision
+    let algorithm: ConvolutionAlgorithm
     private let weights: VGG19Weights
     private let pooling: Pooling2x2.Kind
     private let stream = DNNLStream()
@@ -21,6 +26,9 @@ final class OneDNNNetwork {
     /// Two buffers the backward pass alternates between, each as large as any gradient.
     private var scratch: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)?
     private var scratchBytes = 0
+    /// The Winograd layers' transform buffers (one band at a time, shared by all layers).
+    private var winogradScratch: UnsafeMutablePointer<Float>?
+    private var winogradScratchCount = 0
     /// Conversions to and from plain float, made on first use: (layout, accumulate, to plain, ...).
     private var plainReorders: [(DNNLLayout, Bool, Bool, DNNLPrimitive, DNNLMemory, DNNLMemory)] = []
     private(set) var lastForwardDepth = VGGLayer.conv1_1
@@ -28,18 +36,21 @@ final class OneDNNNetwork {
     /// pooling before the layer, backward the ReLU, the convolution and that pooling.
     var layerSeconds: (forward: [Double], backward: [Double])?
 
-    init(weights: VGG19Weights, pooling: Pooling2x2.Kind, height: Int, width: Int, precision: NetworkPrecision) {
+    init(weights: VGG19Weights, pooling: Pooling2x2.Kind, height: Int, width: Int, precision: NetworkPrecision,
+         algorithm: ConvolutionAlgorithm = .winograd) {
         self.weights = weights
         self.pooling = pooling
         self.height = height
         self.width = width
         self.precision = precision
+        self.algorithm = algorithm
         input = DNNLMemory(.plain([1, 3, height, width]))
     }
 
     deinit {
         scratch?.0.deallocate()
         scratch?.1.deallocate()
+        winogradScratch?.deallocate()
     }
 
     /// Makes the layers up to `deepest` (and the poolings between them) on first use: a small
@@ -54,9 +65,16 @@ final class OneDNNNetwork {
                 pools.append(pool)
                 produced = pool.output.layout
             }
+            let winograd = algorithm == .winograd && precision == .fp32 && next.block >= 2
             let plan = try LayerPlan(layer: next, weights: weights, height: height / next.stride,
-                                 width: width / next.stride, produced: produced, type: precision.dataType)
+                                     width: width / next.stride, produced: produced, type: precision.dataType,
+                                     winograd: winograd)
             layers.append(plan)
+            if let needed = plan.winogradScratchCount, needed > winogradScratchCount {
+                winogradScratch?.deallocate()
+                winogradScratch = .allocate(capacity: needed)
+                winogradScratchCount = needed
+            }
             let bytes = max(plan.output.layout.bytes, plan.backwardSourceLayout.bytes, produced.bytes)
             if bytes > scratchBytes {
                 scratch?.0.deallocate()
@@ -78,16 +96,22 @@ final class OneDNNNetwork {
         var all: [DNNLPrimitive] = []
         for plan in layers where plan.layer <= deepest {
             if plan.layer.followsPooling { all += [pools[plan.layer.block - 2].forward, pools[plan.layer.block - 2].backward] }
-            all += [plan.forward, plan.backward, plan.reluBackward]
+            if case .direct(let forward, let backward) = plan.convolution { all += [forward, backward] }
+            all.append(plan.reluBackward)
             all += [plan.sourceReorder, plan.gradientReorder].compactMap { $0 }
         }
         return all
     }
 
-    func primitives(of layer: VGGLayer) -> (forward: DNNLPrimitive, backward: DNNLPrimitive) {
+    /// What runs a layer's convolution, forward and backward: oneDNN's implementation names, or
+    /// Winograd's.
+    func kernels(of layer: VGGLayer) -> (forward: String, backward: String) {
         buildOrStop(through: layer)
-        return (layers[layer.rawValue].forward, layers[layer.rawValue].backward)
+        return layers[layer.rawValue].kernels
     }
+
+    /// Bytes of the Winograd layers' transformed filters, through the deepest layer built.
+    var winogradFilterBytes: Int { layers.reduce(0) { $0 + $1.winogradFilterBytes } }
 
     // MARK: - Passes
 
@@ -105,7 +129,7 @@ final class OneDNNNetwork {
                 pool.forward.execute(stream, [(DNNLArgument.src, layers[plan.layer.rawValue - 1].output),
                                               (DNNLArgument.dst, pool.output)] + pool.workspaceArgument)
             }
-            plan.runForward(stream, producer: plan.layer == .conv1_1 ? input
+            plan.runForward(stream, scratch: winogradScratch, producer: plan.layer == .conv1_1 ? input
                             : plan.layer.followsPooling ? pools[plan.layer.block - 2].output
                             : layers[plan.layer.rawValue - 1].output)
         }
@@ -133,7 +157,7 @@ final class OneDNNNetwork {
             if let g = gradients[plan.layer] {
                 add(plain: g, into: atOutput, overwrite: plan.layer == deepest)
             }
-            plan.runBackward(stream, current: &current, other: &other)
+            plan.runBackward(stream, scratch: winogradScratch, current: &current, other: &other)
             if plan.layer.followsPooling {
                 let pool = pools[plan.layer.block - 2]
                 pool.outputGradient.point(to: current)
@@ -194,16 +218,30 @@ public enum NetworkPrecision: String, Sendable, CaseIterable, Codable {
     var dataType: dnnl_data_type_t { self == .fp32 ? dnnl_f32 : dnnl_bf16 }
 }
 
+/// How the convolutions are computed (fp32): Winograd's F(4x4, 3x3) where it pays, or oneDNN's
+/// direct kernels everywhere.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    case winograd, direct
+}
+
 /// One convolution with its ReLU: forward, ReLU's gradient and the input gradient.
 private final class LayerPlan {
+    enum Convolution {
+        case direct(forward: DNNLPrimitive, backward: DNNLPrimitive)
+        /// The input gradient is the convolution of the output gradient with the filters
+        /// flipped and transposed, hence a second Winograd convolution.
+        case winograd(forward: WinogradConvolution, backward: WinogradConvolution)
+    }
+    static let winogradKernel = "winograd:f4x4+sgemm"
     let layer: VGGLayer
-    let forward: DNNLPrimitive
-    let backward: DNNLPrimitive
+    let convolution: Convolution
     let reluBackward: DNNLPrimitive
     /// Converts what the layer below produced to the convolution's source layout, if they differ.
     let sourceReorder: DNNLPrimitive?
     let source: DNNLMemory              // the convolution's source when it needs its own copy
-    let weights: DNNLMemory, backwardWeights: DNNLMemory, bias: DNNLMemory
+    /// oneDNN's copies of the filters (direct only).
+    let weights: DNNLMemory?, backwardWeights: DNNLMemory?
+    let bias: DNNLMemory
     let output: DNNLMemory              // after ReLU
     /// Views into the backward pass's scratch buffers.
     let outputGradient: DNNLMemory
@@ -216,40 +254,48 @@ private final class LayerPlan {
     var backwardSourceLayout: DNNLLayout { sourceGradient.layout }
 
     init(layer: VGGLayer, weights: VGG19Weights, height: Int, width: Int, produced: DNNLLayout,
-         type: dnnl_data_type_t) throws {
+         type: dnnl_data_type_t, winograd: Bool) throws {
         self.layer = layer
         let (cin, cout) = (layer.inChannels, layer.outChannels)
         let srcDims = [1, cin, height, width], dstDims = [1, cout, height, width], wDims = [cout, cin, 3, 3]
-        let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
-
-        // Forward: convolution + ReLU, layouts of oneDNN's choosing.
-        var conv = dnnl_convolution_desc_t()
-        var src = DNNLLayout.any(srcDims, type: type).raw, wts = DNNLLayout.any(wDims, type: type).raw
-        var b = DNNLLayout.plain([cout]).raw, dst = DNNLLayout.any(dstDims, type: type).raw
-        DNNL.check(dnnl_convolution_forward_desc_init(&conv, dnnl_forward_training, dnnl_convolution_direct,
-                                                      &src, &wts, &b, &dst, strides, padding, padding),
-                   "convolution_forward_desc_init \(layer)")
-        let attr = Self.reluAttributes()
-        defer { dnnl_primitive_attr_destroy(attr) }
-        forward = try DNNLPrimitive.make(name: "\(layer) forward", operation: &conv, attributes: attr)
-
-        // Input gradient: the same convolution's backward-data.
-        var back = dnnl_convolution_desc_t()
-        var dsrc = DNNLLayout.any(srcDims, type: type).raw, bw = DNNLLayout.any(wDims, type: type).raw
-        var ddst = DNNLLayout.any(dstDims, type: type).raw
-        DNNL.check(dnnl_convolution_backward_data_desc_init(&back, dnnl_convolution_direct, &dsrc, &bw, &ddst,
-                                                            strides, padding, padding),
-                   "convolution_backward_data_desc_init \(layer)")
-        backward = try DNNLPrimitive.make(name: "\(layer) backward", operation: &back, hint: forward)
-
-        output = DNNLMemory(forward.layout(dnnl_query_dst_md))
+        let sourceLayout: DNNLLayout, outputLayout: DNNLLayout, sourceGradientLayout: DNNLLayout
+        if winograd {
+            let blocked = dnnl_aBcd8b  // nChw8c: one pixel of 8 channels is one SIMD8<Float>
+            sourceLayout = DNNLLayout(dims: srcDims, tag: blocked)
+            outputLayout = DNNLLayout(dims: dstDims, tag: blocked)
+            sourceGradientLayout = sourceLayout
+            let plain = weights.convWeights[layer.rawValue]
+            let flipped = Convolution3x3.transposedFlipped(plain, outChannels: cout, inChannels: cin)
+            let forward = plain.withUnsafeBufferPointer { w in
+                weights.convBiases[layer.rawValue].withUnsafeBufferPointer { b in
+                    WinogradConvolution(weights: w.baseAddress!, bias: b.baseAddress!, inChannels: cin,
+                                        outChannels: cout, height: height, width: width, relu: true)
+                }
+            }
+            let backward = flipped.withUnsafeBufferPointer { w in
+                WinogradConvolution(weights: w.baseAddress!, bias: nil, inChannels: cout, outChannels: cin,
+                                    height: height, width: width, relu: false)
+            }
+            convolution = .winograd(forward: forward, backward: backward)
+            self.weights = nil
+            backwardWeights = nil
+        } else {
+            let direct = try Self.directPrimitives(layer: layer, weights: weights, srcDims: srcDims,
+                                                   dstDims: dstDims, wDims: wDims, type: type)
+            convolution = .direct(forward: direct.forward, backward: direct.backward)
+            sourceLayout = direct.forward.layout(dnnl_query_src_md)
+            outputLayout = direct.forward.layout(dnnl_query_dst_md)
+            sourceGradientLayout = direct.backward.layout(dnnl_query_diff_src_md)
+            self.weights = Self.load(weights.convWeights[layer.rawValue], dims: wDims,
+                                     into: direct.forward.layout(dnnl_query_weights_md))
+            backwardWeights = Self.load(weights.convWeights[layer.rawValue], dims: wDims,
+                                        into: direct.backward.layout(dnnl_query_weights_md))
+        }
+        output = DNNLMemory(outputLayout)
         bias = DNNLMemory(.plain([cout]))
         bias.data.copyMemory(from: weights.convBiases[layer.rawValue], byteCount: cout * 4)
-        self.weights = Self.load(weights.convWeights[layer.rawValue], dims: wDims, into: forward.layout(dnnl_query_weights_md))
-        backwardWeights = Self.load(weights.convWeights[layer.rawValue], dims: wDims,
-                                    into: backward.layout(dnnl_query_weights_md))
 
-        let wanted = forward.layout(dnnl_query_src_md)
+        let wanted = sourceLayout
         if wanted == produced {
             sourceReorder = nil
             source = DNNLMemory(wanted, owning: false)
@@ -269,29 +315,84 @@ private final class LayerPlan {
         reluBackward = try DNNLPrimitive.make(name: "\(layer) relu backward", operation: &reluBack, hint: reluHint)
 
         outputGradient = DNNLMemory(output.layout, owning: false)
-        let wantedDiff = backward.layout(dnnl_query_diff_dst_md)
+        let wantedDiff: DNNLLayout
+        if case .direct(_, let backward) = convolution { wantedDiff = backward.layout(dnnl_query_diff_dst_md) } else { wantedDiff = output.layout }
         backwardOutputGradient = DNNLMemory(wantedDiff, owning: false)
         outputGradientReorder = wantedDiff == output.layout ? nil
             : DNNLPrimitive.reorder(from: output.layout, to: wantedDiff, name: "\(layer) output gradient")
-        sourceGradient = DNNLMemory(backward.layout(dnnl_query_diff_src_md), owning: false)
+        sourceGradient = DNNLMemory(sourceGradientLayout, owning: false)
         producedGradient = DNNLMemory(produced, owning: false)
         gradientReorder = sourceGradient.layout == produced ? nil
             : DNNLPrimitive.reorder(from: sourceGradient.layout, to: produced, name: "\(layer) source gradient")
     }
 
-    func runForward(_ stream: DNNLStream, producer: DNNLMemory) {
+    var kernels: (forward: String, backward: String) {
+        switch convolution {
+        case .direct(let forward, let backward): return (forward.implementation, backward.implementation)
+        case .winograd: return (Self.winogradKernel, Self.winogradKernel)
+        }
+    }
+
+    /// Floats of transform scratch the Winograd convolutions need (nil when direct).
+    var winogradScratchCount: Int? {
+        guard case .winograd(let forward, let backward) = convolution else { return nil }
+        return max(forward.scratchCount, backward.scratchCount)
+    }
+
+    var winogradFilterBytes: Int {
+        guard case .winograd(let forward, let backward) = convolution else { return 0 }
+        return forward.filterBytes + backward.filterBytes
+    }
+
+    /// oneDNN's direct convolution (with ReLU) and its backward-data, layouts of its choosing.
+    private static func directPrimitives(layer: VGGLayer, weights: VGG19Weights, srcDims: [Int], dstDims: [Int],
+                                         wDims: [Int], type: dnnl_data_type_t)
+        throws -> (forward: DNNLPrimitive, backward: DNNLPrimitive) {
+        let cout = layer.outChannels
+        let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
+
+        // Forward: convolution + ReLU.
+        var conv = dnnl_convolution_desc_t()
+        var src = DNNLLayout.any(srcDims, type: type).raw, wts = DNNLLayout.any(wDims, type: type).raw
+        var b = DNNLLayout.plain([cout]).raw, dst = DNNLLayout.any(dstDims, type: type).raw
+        DNNL.check(dnnl_convolution_forward_desc_init(&conv, dnnl_forward_training, dnnl_convolution_direct,
+                                                      &src, &wts, &b, &dst, strides, padding, padding),
+                   "convolution_forward_desc_init \(layer)")
+        let attr = Self.reluAttributes()
+        defer { dnnl_primitive_attr_destroy(attr) }
+        let forward = try DNNLPrimitive.make(name: "\(layer) forward", operation: &conv, attributes: attr)
+
+        // Input gradient: the same convolution's backward-data.
+        var back = dnnl_convolution_desc_t()
+        var dsrc = DNNLLayout.any(srcDims, type: type).raw, bw = DNNLLayout.any(wDims, type: type).raw
+        var ddst = DNNLLayout.any(dstDims, type: type).raw
+        DNNL.check(dnnl_convolution_backward_data_desc_init(&back, dnnl_convolution_direct, &dsrc, &bw, &ddst,
+                                                            strides, padding, padding),
+                   "convolution_backward_data_desc_init \(layer)")
+        let backward = try DNNLPrimitive.make(name: "\(layer) backward", operation: &back, hint: forward)
+        return (forward, backward)
+    }
+
+    func runForward(_ stream: DNNLStream, scratch: UnsafeMutablePointer<Float>?, producer: DNNLMemory) {
         if let sourceReorder {
             sourceReorder.execute(stream, [(DNNLArgument.src, producer), (DNNLArgument.dst, source)])
         } else {
             source.point(to: producer.data)
         }
-        forward.execute(stream, [(DNNLArgument.src, source), (DNNLArgument.weights, weights),
-                                 (DNNLArgument.bias, bias), (DNNLArgument.dst, output)])
+        switch convolution {
+        case .direct(let forward, _):
+            forward.execute(stream, [(DNNLArgument.src, source), (DNNLArgument.weights, weights!),
+                                     (DNNLArgument.bias, bias), (DNNLArgument.dst, output)])
+        case .winograd(let forward, _):
+            forward.run(input: source.data.assumingMemoryBound(to: Float.self),
+                        output: output.data.assumingMemoryBound(to: Float.self), scratch: scratch!)
+        }
     }
 
     /// `current` holds d/d(output) in the output's layout; leaves d/d(what the layer below
     /// produced) in `current`, in that producer's layout.
-    func runBackward(_ stream: DNNLStream, current: inout UnsafeMutableRawPointer, other: inout UnsafeMutableRawPointer) {
+    func runBackward(_ stream: DNNLStream, scratch: UnsafeMutablePointer<Float>?,
+                     current: inout UnsafeMutableRawPointer, other: inout UnsafeMutableRawPointer) {
         outputGradient.point(to: current)
         reluBackward.execute(stream, [(DNNLArgument.dst, output), (DNNLArgument.diffDst, outputGradient),
                                       (DNNLArgument.diffSrc, outputGradient)])
@@ -302,8 +403,14 @@ private final class LayerPlan {
         }
         backwardOutputGradient.point(to: current)
         sourceGradient.point(to: other)
-        backward.execute(stream, [(DNNLArgument.diffDst, backwardOutputGradient), (DNNLArgument.weights, backwardWeights),
-                                  (DNNLArgument.diffSrc, sourceGradient)])
+        switch convolution {
+        case .direct(_, let backward):
+            backward.execute(stream, [(DNNLArgument.diffDst, backwardOutputGradient), (DNNLArgument.weights, backwardWeights!),
+                                      (DNNLArgument.diffSrc, sourceGradient)])
+        case .winograd(_, let backward):
+            backward.run(input: current.assumingMemoryBound(to: Float.self),
+                         output: other.assumingMemoryBound(to: Float.self), scratch: scratch!)
+        }
         swap(&current, &other)
         if let gradientReorder {
             sourceGradient.point(to: current)
