@@ -5,8 +5,8 @@ import Net
 import Patches
 
 /// The small kernels whose speed the unit tests used to assert (a shared machine made those
-/// assertions flaky): the patch dot product against its plain loop, resampling, SHA-256 and
-/// map detection. Medians of `runs` timed runs after a warm-up.
+/// assertions flaky): the patch dot product against its plain loop, resampling, SHA-256,
+/// map detection, and a Winograd convolution's passes against their matrix products alone. Medians of `runs` timed runs after a warm-up.
 public struct KernelBenchmark {
     public struct Measure: Codable, Sendable {
         public let name: String
@@ -37,6 +37,8 @@ public struct KernelBenchmark {
         measures += resampling()
         measures.append(try hashing())
         measures.append(detection())
+        measures += winograd(inChannels: 128, outChannels: 128, height: 192, width: 256)
+        measures += winograd(inChannels: 256, outChannels: 256, height: 96, width: 128)
         return Result(cpu: .current, runs: runs, measures: measures)
     }
 
@@ -104,5 +106,50 @@ public struct KernelBenchmark {
         let ms = time { classes = SemanticMap.detect([pixels])[0].palette.count }
         return Measure(name: "map detection", milliseconds: ms, speedup: nil,
                        detail: "\(image.width)x\(image.height), \(classes) classes: detect and label")
+    }
+
+    /// One Winograd convolution (a VGG19 layer's shape at a 512x384 input): the forward pass,
+    /// its adjoint, and their 36 matrix products alone (the rest is the transforms).
+    func winograd(inChannels cin: Int, outChannels cout: Int, height h: Int, width w: Int) -> [Measure] {
+        var rng = SplitMix64(seed: 5)
+        let weights = rng.floats(cout * cin * 9, in: -0.1...0.1), bias = rng.floats(cout, in: -0.1...0.1)
+        let conv = weights.withUnsafeBufferPointer { wp in
+            bias.withUnsafeBufferPointer { WinogradConvolution(weights: wp.baseAddress!, bias: $0.baseAddress!, inChannels: cin,
+                                                               outChannels: cout, height: h, width: w, relu: true) }
+        }
+        let input = rng.floats(max(cin, cout) * h * w, in: 0...1)
+        var output = [Float](repeating: 0, count: max(cin, cout) * h * w)
+        var scratch = [Float](repeating: 0, count: conv.scratchCount)
+        let tiles = conv.bandRows * ((w + 3) / 4), bands = ((h + 3) / 4 + conv.bandRows - 1) / conv.bandRows
+        let shape = "\(cin)->\(cout) \(w)x\(h)"
+        let flop = 2.0 * 9 * Double(cin * cout * h * w)
+        return input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    let (i, o, t) = (x.baseAddress!, y.baseAddress!, s.baseAddress!)
+                    let forward = time { conv.run(input: i, output: o, scratch: t) }
+                    let adjoint = time { conv.runAdjoint(outputGradient: i, inputGradient: o, scratch: t) }
+                    func products(transposed: Bool) -> Double {
+                        time {
+                            for _ in 0..<bands {
+                                for point in 0..<36 {
+                                    BLAS.sgemm(m: tiles, n: transposed ? cin : cout, k: transposed ? cout : cin,
+                                               a: t, lda: transposed ? cout : cin, b: i, ldb: transposed ? cin : cout,
+                                               transposeB: transposed, c: t + 36 * tiles * cin + point * tiles * cout,
+                                               ldc: transposed ? cin : cout)
+                                }
+                            }
+                        }
+                    }
+                    let (f, a) = (products(transposed: false), products(transposed: true))
+                    return [
+                        Measure(name: "winograd \(shape)", milliseconds: forward, speedup: nil,
+                                detail: String(format: "forward, %.0f direct-equivalent GFLOP/s; its products alone %.2f ms", flop / forward / 1e6, f)),
+                        Measure(name: "winograd adjoint \(shape)", milliseconds: adjoint, speedup: nil,
+                                detail: String(format: "input gradient, %.0f direct-equivalent GFLOP/s; its products alone %.2f ms", flop / adjoint / 1e6, a)),
+                    ]
+                }
+            }
+        }
     }
 }

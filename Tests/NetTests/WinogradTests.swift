@@ -71,3 +71,75 @@ final class WinogradTests: XCTestCase {
         return out
     }
 }
+
+extension WinogradTests {
+    /// <conv(x), y> == <x, adjoint(y)> for the Winograd convolution itself (no bias, no ReLU):
+    /// the input gradient is the transpose of exactly the map the forward pass computes.
+    func testAdjointIsTheTransposeOfTheForwardPass() {
+        var rng = SplitMix64(seed: 11)
+        for (cin, cout, h, w, bandBytes) in [(8, 16, 13, 10, 16 << 20), (16, 8, 9, 17, 1), (8, 8, 2, 3, 16 << 20)] {
+            let x = rng.floats(cin * h * w, in: -1...1), y = rng.floats(cout * h * w, in: -1...1)
+            let weights = rng.floats(cout * cin * 9, in: -0.5...0.5)
+            let conv = weights.withUnsafeBufferPointer {
+                WinogradConvolution(weights: $0.baseAddress!, bias: nil, inChannels: cin, outChannels: cout,
+                                    height: h, width: w, relu: false, bandBytes: bandBytes)
+            }
+            var scratch = [Float](repeating: .nan, count: conv.scratchCount)
+            var cx = [Float](repeating: .nan, count: cout * h * w), cty = [Float](repeating: .nan, count: cin * h * w)
+            let bx = Self.blocked(x, channels: cin, height: h, width: w), by = Self.blocked(y, channels: cout, height: h, width: w)
+            scratch.withUnsafeMutableBufferPointer { s in
+                bx.withUnsafeBufferPointer { i in cx.withUnsafeMutableBufferPointer { conv.run(input: i.baseAddress!, output: $0.baseAddress!, scratch: s.baseAddress!) } }
+                by.withUnsafeBufferPointer { i in cty.withUnsafeMutableBufferPointer { conv.runAdjoint(outputGradient: i.baseAddress!, inputGradient: $0.baseAddress!, scratch: s.baseAddress!) } }
+            }
+            let lhs = zip(cx, by).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let rhs = zip(bx, cty).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertGreaterThan(abs(lhs), 0.1, "checks nothing")
+            XCTAssertEqual(lhs, rhs, accuracy: 1e-5 * abs(lhs), "\(cin)->\(cout) \(h)x\(w)")
+            // And it is the flipped, transposed direct convolution, as a gradient should be.
+            let flipped = Convolution3x3.transposedFlipped(weights, outChannels: cout, inChannels: cin)
+            let direct = Convolution3x3.reference(input: y, inChannels: cout, height: h, width: w, weights: flipped,
+                                                  bias: nil, outChannels: cin, relu: false)
+            let got = Self.plain(cty, channels: cin, height: h, width: w)
+            XCTAssertLessThan(maxDifference(got, direct) / direct.map(abs).max()!, 1e-5, "\(cin)->\(cout) \(h)x\(w)")
+        }
+    }
+}
+
+extension WinogradTests {
+    /// With the layer's rectified output given, the adjoint counts the output gradient only
+    /// where that output is positive: the ReLU's gradient, taken inside.
+    func testAdjointTakesTheReLUGradientFromTheOutput() {
+        var rng = SplitMix64(seed: 13)
+        let (cin, cout, h, w) = (8, 8, 7, 9)
+        let weights = rng.floats(cout * cin * 9, in: -0.5...0.5)
+        let conv = weights.withUnsafeBufferPointer {
+            WinogradConvolution(weights: $0.baseAddress!, bias: nil, inChannels: cin, outChannels: cout,
+                                height: h, width: w, relu: true)
+        }
+        let gradient = rng.floats(cout * h * w, in: -1...1)
+        let output = rng.floats(cout * h * w, in: -1...1).map { max($0, 0) }  // as a ReLU leaves it
+        let masked = zip(gradient, output).map { $1 > 0 ? $0 : 0 }
+        var scratch = [Float](repeating: 0, count: conv.scratchCount)
+        func adjoint(_ g: [Float], rectified: [Float]?) -> [Float] {
+            var result = [Float](repeating: .nan, count: cin * h * w)
+            g.withUnsafeBufferPointer { gp in
+                result.withUnsafeMutableBufferPointer { r in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        if let rectified {
+                            rectified.withUnsafeBufferPointer {
+                                conv.runAdjoint(outputGradient: gp.baseAddress!, rectifiedOutput: $0.baseAddress!,
+                                                inputGradient: r.baseAddress!, scratch: s.baseAddress!)
+                            }
+                        } else {
+                            conv.runAdjoint(outputGradient: gp.baseAddress!, inputGradient: r.baseAddress!, scratch: s.baseAddress!)
+                        }
+                    }
+                }
+            }
+            return result
+        }
+        let inside = adjoint(gradient, rectified: output), outside = adjoint(masked, rectified: nil)
+        XCTAssertEqual(inside, outside)
+        XCTAssertGreaterThan(maxDifference(adjoint(gradient, rectified: nil), outside), 0.1, "the mask should matter")
+    }
+}

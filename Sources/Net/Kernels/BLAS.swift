@@ -20,6 +20,16 @@ public enum BLAS {
         DNNL.check(status, "sgemm \(m)x\(n)x\(k)")
     }
 
+    /// Runs `body` with oneDNN's products on the calling thread alone: for loops that are
+    /// already parallel (doodle's own threads), where OpenMP's pool would only spin beside them.
+    @inline(__always)
+    public static func singleThreaded<R>(_ body: () -> R) -> R {
+        let previous = omp_get_max_threads()
+        omp_set_num_threads(1)
+        defer { omp_set_num_threads(previous) }
+        return body()
+    }
+
     /// Threads oneDNN runs one product on: OpenMP's, all cores unless OMP_NUM_THREADS says otherwise.
     public static var threads: Int {
         ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }

@@ -97,7 +97,7 @@ final class OneDNNNetwork {
         for plan in layers where plan.layer <= deepest {
             if plan.layer.followsPooling { all += [pools[plan.layer.block - 2].forward, pools[plan.layer.block - 2].backward] }
             if case .direct(let forward, let backward) = plan.convolution { all += [forward, backward] }
-            all.append(plan.reluBackward)
+            all += [plan.reluBackward].compactMap { $0 }
             all += [plan.sourceReorder, plan.gradientReorder].compactMap { $0 }
         }
         return all
@@ -228,14 +228,14 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
 private final class LayerPlan {
     enum Convolution {
         case direct(forward: DNNLPrimitive, backward: DNNLPrimitive)
-        /// The input gradient is the convolution of the output gradient with the filters
-        /// flipped and transposed, hence a second Winograd convolution.
-        case winograd(forward: WinogradConvolution, backward: WinogradConvolution)
+        /// Its input gradient is its exact adjoint (`runAdjoint`), through the same filters.
+        case winograd(WinogradConvolution)
     }
     static let winogradKernel = "winograd:f4x4+sgemm"
     let layer: VGGLayer
     let convolution: Convolution
-    let reluBackward: DNNLPrimitive
+    /// The ReLU's gradient, for the direct convolution (Winograd's adjoint takes it itself).
+    let reluBackward: DNNLPrimitive?
     /// Converts what the layer below produced to the convolution's source layout, if they differ.
     let sourceReorder: DNNLPrimitive?
     let source: DNNLMemory              // the convolution's source when it needs its own copy
@@ -264,19 +264,13 @@ private final class LayerPlan {
             sourceLayout = DNNLLayout(dims: srcDims, tag: blocked)
             outputLayout = DNNLLayout(dims: dstDims, tag: blocked)
             sourceGradientLayout = sourceLayout
-            let plain = weights.convWeights[layer.rawValue]
-            let flipped = Convolution3x3.transposedFlipped(plain, outChannels: cout, inChannels: cin)
-            let forward = plain.withUnsafeBufferPointer { w in
+            let winograd = weights.convWeights[layer.rawValue].withUnsafeBufferPointer { w in
                 weights.convBiases[layer.rawValue].withUnsafeBufferPointer { b in
                     WinogradConvolution(weights: w.baseAddress!, bias: b.baseAddress!, inChannels: cin,
                                         outChannels: cout, height: height, width: width, relu: true)
                 }
             }
-            let backward = flipped.withUnsafeBufferPointer { w in
-                WinogradConvolution(weights: w.baseAddress!, bias: nil, inChannels: cout, outChannels: cin,
-                                    height: height, width: width, relu: false)
-            }
-            convolution = .winograd(forward: forward, backward: backward)
+            convolution = .winograd(winograd)
             self.weights = nil
             backwardWeights = nil
         } else {
@@ -304,16 +298,7 @@ private final class LayerPlan {
             source = DNNLMemory(wanted)
         }
 
-        // ReLU's gradient from its output, in place on the output's gradient.
-        var reluForward = dnnl_eltwise_desc_t(), reluBack = dnnl_eltwise_desc_t()
-        var data = output.layout.raw, diff = output.layout.raw
-        DNNL.check(dnnl_eltwise_forward_desc_init(&reluForward, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd,
-                                                  &data, 0, 0), "eltwise_forward_desc_init")
-        DNNL.check(dnnl_eltwise_backward_desc_init(&reluBack, dnnl_eltwise_relu_use_dst_for_bwd, &diff, &data, 0, 0),
-                   "eltwise_backward_desc_init")
-        let reluHint = try DNNLPrimitive.make(name: "\(layer) relu", operation: &reluForward)
-        reluBackward = try DNNLPrimitive.make(name: "\(layer) relu backward", operation: &reluBack, hint: reluHint)
-
+        reluBackward = winograd ? nil : try Self.reluGradient(output.layout, layer: layer)
         outputGradient = DNNLMemory(output.layout, owning: false)
         let wantedDiff: DNNLLayout
         if case .direct(_, let backward) = convolution { wantedDiff = backward.layout(dnnl_query_diff_dst_md) } else { wantedDiff = output.layout }
@@ -335,13 +320,13 @@ private final class LayerPlan {
 
     /// Floats of transform scratch the Winograd convolutions need (nil when direct).
     var winogradScratchCount: Int? {
-        guard case .winograd(let forward, let backward) = convolution else { return nil }
-        return max(forward.scratchCount, backward.scratchCount)
+        guard case .winograd(let winograd) = convolution else { return nil }
+        return winograd.scratchCount
     }
 
     var winogradFilterBytes: Int {
-        guard case .winograd(let forward, let backward) = convolution else { return 0 }
-        return forward.filterBytes + backward.filterBytes
+        guard case .winograd(let winograd) = convolution else { return 0 }
+        return winograd.filterBytes
     }
 
     /// oneDNN's direct convolution (with ReLU) and its backward-data, layouts of its choosing.
@@ -383,8 +368,8 @@ private final class LayerPlan {
         case .direct(let forward, _):
             forward.execute(stream, [(DNNLArgument.src, source), (DNNLArgument.weights, weights!),
                                      (DNNLArgument.bias, bias), (DNNLArgument.dst, output)])
-        case .winograd(let forward, _):
-            forward.run(input: source.data.assumingMemoryBound(to: Float.self),
+        case .winograd(let winograd):
+            winograd.run(input: source.data.assumingMemoryBound(to: Float.self),
                         output: output.data.assumingMemoryBound(to: Float.self), scratch: scratch!)
         }
     }
@@ -393,23 +378,25 @@ private final class LayerPlan {
     /// produced) in `current`, in that producer's layout.
     func runBackward(_ stream: DNNLStream, scratch: UnsafeMutablePointer<Float>?,
                      current: inout UnsafeMutableRawPointer, other: inout UnsafeMutableRawPointer) {
-        outputGradient.point(to: current)
-        reluBackward.execute(stream, [(DNNLArgument.dst, output), (DNNLArgument.diffDst, outputGradient),
-                                      (DNNLArgument.diffSrc, outputGradient)])
-        if let outputGradientReorder {
-            backwardOutputGradient.point(to: other)
-            outputGradientReorder.execute(stream, [(DNNLArgument.src, outputGradient), (DNNLArgument.dst, backwardOutputGradient)])
-            swap(&current, &other)
-        }
-        backwardOutputGradient.point(to: current)
-        sourceGradient.point(to: other)
         switch convolution {
+        case .winograd(let winograd):
+            // The ReLU's gradient is taken inside the adjoint, from the layer's output.
+            winograd.runAdjoint(outputGradient: current.assumingMemoryBound(to: Float.self),
+                                rectifiedOutput: output.data.assumingMemoryBound(to: Float.self),
+                                inputGradient: other.assumingMemoryBound(to: Float.self), scratch: scratch!)
         case .direct(_, let backward):
+            outputGradient.point(to: current)
+            reluBackward!.execute(stream, [(DNNLArgument.dst, output), (DNNLArgument.diffDst, outputGradient),
+                                           (DNNLArgument.diffSrc, outputGradient)])
+            if let outputGradientReorder {
+                backwardOutputGradient.point(to: other)
+                outputGradientReorder.execute(stream, [(DNNLArgument.src, outputGradient), (DNNLArgument.dst, backwardOutputGradient)])
+                swap(&current, &other)
+            }
+            backwardOutputGradient.point(to: current)
+            sourceGradient.point(to: other)
             backward.execute(stream, [(DNNLArgument.diffDst, backwardOutputGradient), (DNNLArgument.weights, backwardWeights!),
                                       (DNNLArgument.diffSrc, sourceGradient)])
-        case .winograd(_, let backward):
-            backward.run(input: current.assumingMemoryBound(to: Float.self),
-                         output: other.assumingMemoryBound(to: Float.self), scratch: scratch!)
         }
         swap(&current, &other)
         if let gradientReorder {
@@ -418,6 +405,18 @@ private final class LayerPlan {
             gradientReorder.execute(stream, [(DNNLArgument.src, sourceGradient), (DNNLArgument.dst, producedGradient)])
             swap(&current, &other)
         }
+    }
+
+    /// ReLU's gradient from its output, in place on the output's gradient.
+    private static func reluGradient(_ layout: DNNLLayout, layer: VGGLayer) throws -> DNNLPrimitive {
+        var reluForward = dnnl_eltwise_desc_t(), reluBack = dnnl_eltwise_desc_t()
+        var data = layout.raw, diff = layout.raw
+        DNNL.check(dnnl_eltwise_forward_desc_init(&reluForward, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd,
+                                                  &data, 0, 0), "eltwise_forward_desc_init")
+        DNNL.check(dnnl_eltwise_backward_desc_init(&reluBack, dnnl_eltwise_relu_use_dst_for_bwd, &diff, &data, 0, 0),
+                   "eltwise_backward_desc_init")
+        let reluHint = try DNNLPrimitive.make(name: "\(layer) relu", operation: &reluForward)
+        return try DNNLPrimitive.make(name: "\(layer) relu backward", operation: &reluBack, hint: reluHint)
     }
 
     private static func reluAttributes() -> dnnl_primitive_attr_t {
