@@ -7,3 +7,8 @@
 // parallel loops instead of waking OpenMP's pool beside them.
 int omp_get_max_threads(void);
 void omp_set_num_threads(int threads);
+
+// libgomp's entry for `#pragma omp parallel` (the ABI GCC compiles that pragma to): runs
+// fn(data) on every thread of a team, the calling thread included. doodle's own parallel
+// loops run on this team too, so that one pool of threads serves oneDNN and doodle alike.
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);

@@ -20,6 +20,9 @@ public struct MemoryEstimate: Sendable {
     static let fixedBytes = 100 << 20
     /// Copies of the weights (as read, as tensors, in oneDNN's layout, and its scratch).
     static let weightCopies = 4.0
+    /// What the Winograd layers (conv2_1 on, fp32) keep beyond that: their transformed filters
+    /// are 36/9 = 4 copies, in place of oneDNN's two.
+    static let winogradExtraCopies = 2.0
     // Multiples of the forward activations to the deepest layer (`activationBytes`), fitted to
     // the measured peaks.
     /// Patch loss, first phase (or an exact matcher): forward, gradients and exact matching.
@@ -45,7 +48,9 @@ public struct MemoryEstimate: Sendable {
         // Map channels beside the features: 3 colours, or one per class (a typical map has
         // about 8; each costs little: 2.25 bytes per style pixel at conv3_1).
         let mapChannels = inputs.styleMap == nil ? 0 : (settings.mapEncoding == .colours ? 3 : 8)
-        let fixed = fixedBytes + Int(weightCopies * weightBytes(to: max(deepest, deepestStyle)))
+        let deepestLayer = max(deepest, deepestStyle)
+        let fixed = fixedBytes + Int(weightCopies * weightBytes(to: deepestLayer)
+                                     + winogradExtraCopies * max(0, weightBytes(to: deepestLayer) - weightBytes(to: .conv1_2)))
         // The inputs as read (fp32 RGB), and each map's class labels.
         func area(_ image: Image?) -> Int { image.map { $0.width * $0.height } ?? 0 }
         let imageBytes = 12 * (area(inputs.style) + area(inputs.content))

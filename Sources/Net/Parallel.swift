@@ -1,4 +1,5 @@
-import Dispatch
+import CDNNL
+import Synchronization
 
 /// Runs `body(i)` for every `i` in `0..<count` on all cores, in at most `chunks` contiguous
 /// ranges (few and large: each range is one task). The one parallel loop of doodle.
@@ -9,14 +10,45 @@ public func parallelFor(_ count: Int, chunks: Int = 8, _ body: (Int) -> Void) {
 
 /// Splits `0..<count` into at most `chunks` contiguous ranges of near-equal length and runs
 /// `body(chunk, range)` for each on all cores; a single range runs on the calling thread.
-@inline(__always)
+///
+/// The ranges run on OpenMP's team (libgomp), the threads oneDNN runs on: a second pool
+/// beside it (Dispatch's) would compete with OpenMP's threads, which spin for a while after
+/// each of oneDNN's calls, and on a 2-core machine that spinning took a third of the cores
+/// from the loops that followed. Threads take ranges as they finish, so a slow core does less.
+/// Inside a range, a nested call runs on its own thread (OpenMP does not nest teams).
 public func parallelChunks(_ count: Int, chunks wanted: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
     let chunks = min(count, wanted)
     guard chunks >= 2 else {
         if count > 0 { body(0, 0..<count) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
+    withoutActuallyEscaping(body) { body in
+        let job = ParallelJob(count: count, chunks: chunks, body: body)
+        withExtendedLifetime(job) {
+            GOMP_parallel({ raw in
+                Unmanaged<ParallelJob>.fromOpaque(raw!).takeUnretainedValue().work()
+            }, Unmanaged.passUnretained(job).toOpaque(), 0, 0)
+        }
+    }
+}
+
+/// One parallel loop: the ranges, and the next one to take.
+private final class ParallelJob {
+    let count: Int, chunks: Int
+    let body: (Int, Range<Int>) -> Void
+    let next = Atomic<Int>(0)
+
+    init(count: Int, chunks: Int, body: @escaping (Int, Range<Int>) -> Void) {
+        self.count = count
+        self.chunks = chunks
+        self.body = body
+    }
+
+    func work() {
+        while true {
+            let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard chunk < chunks else { return }
+            body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
+        }
     }
 }
