@@ -94,7 +94,7 @@ struct RenderCommand: ParsableCommand {
             "; peak memory \(SystemMemory.text($0)) (estimated \(SystemMemory.text(job.memoryEstimate.peak)))"
         } ?? ""
         print(stageLine(rendered.synthesis.timing, seconds: rendered.seconds)
-              + "; precision \(runner.precisionChoice?.precision.rawValue ?? "?")" + peak)
+              + "; precision \(runner.precisionChoice.map(\.networkText) ?? "?")" + peak)
     }
 }
 
@@ -260,4 +260,9 @@ final class InterruptFlag: @unchecked Sendable {
         lock.unlock()
         early?()
     }
+}
+
+extension PrecisionChoice {
+    /// "fp32 (Winograd from conv2_1)" or "bf16": what the network ran in.
+    var networkText: String { precision == .fp32 ? "fp32 (Winograd from conv2_1)" : precision.rawValue }
 }
