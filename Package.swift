@@ -23,8 +23,11 @@ let package = Package(
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
 
+        // Kernels that need AVX2 + FMA, chosen at run time (Swift compiles for the SSE2 baseline).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+
         .target(name: "Net", dependencies: ["CDNNL"]),
-        .target(name: "Patches", dependencies: ["Net"]),
+        .target(name: "Patches", dependencies: ["Net", "CKernels"]),
         .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB",
                                                .product(name: "Yams", package: "Yams")]),
         .target(name: "TUI", dependencies: ["Net", "Patches", "Doodle", "CNcurses"]),

@@ -58,15 +58,39 @@ public struct KernelBenchmark {
         var rng = SplitMix64(seed: 12)
         let a = rng.floats(5000, in: -1...1), b = rng.floats(5000, in: -1...1)
         var sink: Float = 0
-        let (fast, plain) = a.withUnsafeBufferPointer { pa in
+        let (fast, baseline, plain) = a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 (time { for r in 0..<2000 { sink += PatchMatchMatcher.dot(pa.baseAddress!, pb.baseAddress! + (r & 7), count: 2304) } },
+                 time { for r in 0..<2000 { sink += PatchMatchMatcher.baselineDot(pa.baseAddress!, pb.baseAddress! + (r & 7), count: 2304) } },
                  time { for r in 0..<2000 { sink += PatchMatchMatcher.scalarDot(pa.baseAddress!, pb.baseAddress! + (r & 7), count: 2304) } })
             }
         }
+        // As PatchMatch reads them: three runs of 3C floats per score, style patches anywhere in
+        // conv3_1's features of a 512x384 style (12.6 MB).
+        let (c, w, h) = (256, 128, 96)
+        let style = rng.floats(c * w * h, in: -1...1), target = rng.floats(c * w * 3, in: -1...1)
+        let picks = (0..<4000).map { _ in Int(rng.next() % UInt64((h - 2) * w - 2)) }
+        func scattered(_ dot: (UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Float) -> Double {
+            style.withUnsafeBufferPointer { sp in
+                target.withUnsafeBufferPointer { tp in
+                    time {
+                        for s in picks {
+                            for row in 0..<3 { sink += dot(tp.baseAddress! + row * w * c, sp.baseAddress! + (s + row * w) * c, 3 * c) }
+                        }
+                    }
+                }
+            }
+        }
+        let spread = scattered { PatchMatchMatcher.dot($0, $1, count: $2) }
+        let spreadBaseline = scattered { PatchMatchMatcher.baselineDot($0, $1, count: $2) }
         precondition(sink.isFinite)
+        let kernel = PatchMatchMatcher.dotKernel
         return [Measure(name: "patch dot", milliseconds: fast, speedup: plain / fast,
-                        detail: String(format: "2000 dot products of 2304 floats (a 3x3 conv3_1 patch); plain loop %.2f ms", plain))]
+                        detail: String(format: "2000 dot products of 2304 floats (a 3x3 conv3_1 patch), %@; sse2 %.2f ms, plain loop %.2f ms",
+                                       kernel, baseline, plain)),
+                Measure(name: "patch dot, scattered", milliseconds: spread, speedup: nil,
+                        detail: String(format: "4000 patch scores at random places of a 12.6 MB style, %@; sse2 %.2f ms",
+                                       kernel, spreadBaseline))]
     }
 
     func resampling() -> [Measure] {

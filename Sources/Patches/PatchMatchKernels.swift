@@ -1,3 +1,4 @@
+import CKernels
 import Net
 
 // The kernels of `PatchMatchMatcher`'s search, each checked against the plain computation
@@ -17,36 +18,21 @@ extension PatchMatchMatcher {
 
     // MARK: - Kernels
 
-    /// Sum of `a[i] * b[i]`: four SIMD8 accumulators over blocks of 32, then SIMD8, then scalars.
+    /// Sum of `a[i] * b[i]`, with the widest kernel this CPU runs (`CKernels`: AVX2 + FMA where the
+    /// CPU has them, chosen at run time, else SSE2). PatchMatch's scores read style patches
+    /// scattered over megabytes, and the wider kernel keeps more of those reads in flight.
     @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-        var i = 0
-        while i + 32 <= n {
-            let o = i * 4
-            s0 += ra.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-            s1 += ra.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
-            s2 += ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
-            s3 += ra.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
-            i += 32
-        }
-        while i + 8 <= n {
-            s0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = ((s0 + s1) + (s2 + s3)).sum()
-        while i < n {
-            sum += a[i] * b[i]
-            i += 1
-        }
-        return sum
+        doodle_dot(a, b, n)
     }
+
+    /// The same with the x86-64 baseline kernel (SSE2) on any CPU.
+    public static func baselineDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        doodle_dot_baseline(a, b, n)
+    }
+
+    /// "avx2+fma" or "sse2": the kernel `dot` runs here.
+    public static var dotKernel: String { String(cString: doodle_dot_kernel()) }
 
     /// The plain loop, for comparison with `dot`.
     public static func scalarDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {

@@ -18,14 +18,15 @@ final class BenchCLITests: XCTestCase {
         XCTAssertNotNil((json["cpu"] as? [String: Any])?["model"], "the CPU is named")
         let measures = try XCTUnwrap(json["measures"] as? [[String: Any]])
         XCTAssertEqual(measures.compactMap { $0["name"] as? String },
-                       ["patch dot", "downscale 512x384 -> 256x192", "downscale 512x384 -> 301x227", "upscale 256x192 -> 512x384",
+                       ["patch dot", "patch dot, scattered", "downscale 512x384 -> 256x192", "downscale 512x384 -> 301x227", "upscale 256x192 -> 512x384",
                         "resize 512x384 -> 700x200", "sha256 file", "map detection",
                         "winograd 128->128 256x192", "winograd adjoint 128->128 256x192",
                         "winograd 256->256 128x96", "winograd adjoint 256->256 128x96"])
         for m in measures { XCTAssertGreaterThan(try XCTUnwrap(m["milliseconds"] as? Double), 0) }
         XCTAssertGreaterThan(try XCTUnwrap(measures[0]["speedup"] as? Double), 0)
-        XCTAssertTrue((measures[6]["detail"] as? String)?.contains("classes") == true)
-        XCTAssertTrue((measures[7]["detail"] as? String)?.contains("direct-equivalent GFLOP/s") == true)
+        XCTAssertTrue((measures[1]["detail"] as? String)?.contains("sse2") == true, "the kernel and its baseline are named")
+        XCTAssertTrue((measures[7]["detail"] as? String)?.contains("classes") == true)
+        XCTAssertTrue((measures[8]["detail"] as? String)?.contains("direct-equivalent GFLOP/s") == true)
     }
 
     func testMatchBenchJSON() throws {

@@ -355,8 +355,9 @@ final class MatcherTests: XCTestCase {
         }
     }
 
-    /// Its speed against the plain loop is `doodle bench kernels`' (a shared machine makes
-    /// timed assertions flaky).
+    /// Both kernels (the CPU's widest, and the SSE2 baseline whatever the CPU). Their speed
+    /// against the plain loop is `doodle bench kernels`' (a shared machine makes timed
+    /// assertions flaky).
     func testDotKernelAgreesWithPlainLoop() {
         var g = SplitMix64(seed: 12)
         let a = (0..<5000).map { _ in g.signed() }, b = (0..<5000).map { _ in g.signed() }
@@ -369,6 +370,8 @@ final class MatcherTests: XCTestCase {
                     XCTAssertEqual(Double(fast), exact, accuracy: 1e-4 * Double(max(1, n)).squareRoot(), "n = \(n)")
                     let plain = PatchMatchMatcher.scalarDot(pa.baseAddress!, pb.baseAddress! + 1, count: n)
                     XCTAssertEqual(Double(plain), exact, accuracy: 1e-4 * Double(max(1, n)).squareRoot(), "plain, n = \(n)")
+                    let baseline = PatchMatchMatcher.baselineDot(pa.baseAddress!, pb.baseAddress! + 1, count: n)
+                    XCTAssertEqual(Double(baseline), exact, accuracy: 1e-4 * Double(max(1, n)).squareRoot(), "baseline, n = \(n)")
                 }
             }
         }

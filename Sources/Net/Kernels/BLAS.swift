@@ -21,7 +21,7 @@ public enum BLAS {
     }
 
     /// Runs `body` with oneDNN's products on the calling thread alone: for loops that are
-    /// already parallel (doodle's own threads), where OpenMP's pool would only spin beside them.
+    /// already parallel, where each product is one task and must not ask for a team of its own.
     @inline(__always)
     public static func singleThreaded<R>(_ body: () -> R) -> R {
         let previous = omp_get_max_threads()

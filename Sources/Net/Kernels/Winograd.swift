@@ -15,8 +15,6 @@ import Foundation
 public final class WinogradConvolution {
     public static let lanes = 8
     static let cores = ProcessInfo.processInfo.activeProcessorCount
-    /// Transform-domain points per axis (m + r - 1 = 4 + 3 - 1).
-    static let alpha = 6
     public let inChannels: Int, outChannels: Int, height: Int, width: Int
     public let relu: Bool
     let tileRows: Int, tileColumns: Int
@@ -59,7 +57,7 @@ public final class WinogradConvolution {
     public var filterBytes: Int { 36 * inChannels * outChannels * 4 }
 
     /// output = conv(input) + bias (then ReLU), both channel-blocked; `scratch` holds
-    /// `scratchCount` floats, 32-byte aligned.
+    /// `scratchCount` floats.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>) {
         var first = 0
@@ -105,9 +103,9 @@ public final class WinogradConvolution {
         }
     }
 
-    /// Runs the 36 independent products on doodle's threads, each product on one thread:
-    /// the transforms before and after them run on those threads too, and OpenMP's pool
-    /// (which oneDNN's products would wake) would spin beside them on a small machine.
+    /// Runs the 36 independent products on doodle's threads (`parallelChunks`), each product
+    /// whole on one thread: they are small, and split over all threads each would pay for
+    /// the split 36 times per band.
     private static func eachPoint(_ product: (Int) -> Void) {
         parallelChunks(36, chunks: 36) { _, points in
             BLAS.singleThreaded { for point in points { product(point) } }
@@ -162,6 +160,18 @@ public final class WinogradConvolution {
                 4 * a1 - 5 * a3 + a5)
     }
 
+    /// Stores six values of a tile (one row of its 6x6 points) at `row`, one point apart.
+    @inline(__always)
+    static func storePoints(_ r: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
+                            at row: UnsafeMutableRawPointer, stride: Int) {
+        row.storeBytes(of: r.0, toByteOffset: 0, as: SIMD8<Float>.self)
+        row.storeBytes(of: r.1, toByteOffset: stride, as: SIMD8<Float>.self)
+        row.storeBytes(of: r.2, toByteOffset: 2 * stride, as: SIMD8<Float>.self)
+        row.storeBytes(of: r.3, toByteOffset: 3 * stride, as: SIMD8<Float>.self)
+        row.storeBytes(of: r.4, toByteOffset: 4 * stride, as: SIMD8<Float>.self)
+        row.storeBytes(of: r.5, toByteOffset: 5 * stride, as: SIMD8<Float>.self)
+    }
+
     /// Writes `transformed[point, tile, channel]` for the tiles of rows `firstRow ..< firstRow + rows`.
     private func transformInputs(_ input: UnsafePointer<Float>, firstRow: Int, rows: Int,
                                  into transformed: UnsafeMutablePointer<Float>) {
@@ -190,13 +200,7 @@ public final class WinogradConvolution {
                         let out = UnsafeMutableRawPointer(transformed + tile * channels + block * 8)
                         for i in 0..<6 {
                             let r = Self.inputRows(t[6 * i], t[6 * i + 1], t[6 * i + 2], t[6 * i + 3], t[6 * i + 4], t[6 * i + 5])
-                            let row = out + i * 6 * pointStride * 4
-                            row.storeBytes(of: r.0, toByteOffset: 0, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.1, toByteOffset: pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.2, toByteOffset: 2 * pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.3, toByteOffset: 3 * pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.4, toByteOffset: 4 * pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.5, toByteOffset: 5 * pointStride * 4, as: SIMD8<Float>.self)
+                            Self.storePoints(r, at: out + i * 6 * pointStride * 4, stride: pointStride * 4)
                         }
                     }
                 }
@@ -312,13 +316,7 @@ public final class WinogradConvolution {
                         let out = UnsafeMutableRawPointer(products + tile * channels + block * 8)
                         for i in 0..<6 {
                             let r = Self.spreadRows(t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3])
-                            let row = out + i * 6 * pointStride * 4
-                            row.storeBytes(of: r.0, toByteOffset: 0, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.1, toByteOffset: pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.2, toByteOffset: 2 * pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.3, toByteOffset: 3 * pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.4, toByteOffset: 4 * pointStride * 4, as: SIMD8<Float>.self)
-                            row.storeBytes(of: r.5, toByteOffset: 5 * pointStride * 4, as: SIMD8<Float>.self)
+                            Self.storePoints(r, at: out + i * 6 * pointStride * 4, stride: pointStride * 4)
                         }
                     }
                 }
