@@ -53,9 +53,6 @@ public final class WinogradConvolution {
     /// Floats of scratch one `run` needs: a band's transformed inputs and products.
     public var scratchCount: Int { 36 * bandRows * tileColumns * (inChannels + outChannels) }
 
-    /// Bytes kept for the layer's lifetime (the transformed filters).
-    public var filterBytes: Int { 36 * inChannels * outChannels * 4 }
-
     /// output = conv(input) + bias (then ReLU), both channel-blocked; `scratch` holds
     /// `scratchCount` floats.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,

@@ -110,9 +110,6 @@ final class OneDNNNetwork {
         return layers[layer.rawValue].kernels
     }
 
-    /// Bytes of the Winograd layers' transformed filters, through the deepest layer built.
-    var winogradFilterBytes: Int { layers.reduce(0) { $0 + $1.winogradFilterBytes } }
-
     // MARK: - Passes
 
     /// Runs the layers up to `deepest` on `image` (plain `[3, H, W]` network input) and returns
@@ -301,7 +298,10 @@ private final class LayerPlan {
         reluBackward = winograd ? nil : try Self.reluGradient(output.layout, layer: layer)
         outputGradient = DNNLMemory(output.layout, owning: false)
         let wantedDiff: DNNLLayout
-        if case .direct(_, let backward) = convolution { wantedDiff = backward.layout(dnnl_query_diff_dst_md) } else { wantedDiff = output.layout }
+        switch convolution {
+        case .direct(_, let backward): wantedDiff = backward.layout(dnnl_query_diff_dst_md)
+        case .winograd: wantedDiff = output.layout
+        }
         backwardOutputGradient = DNNLMemory(wantedDiff, owning: false)
         outputGradientReorder = wantedDiff == output.layout ? nil
             : DNNLPrimitive.reorder(from: output.layout, to: wantedDiff, name: "\(layer) output gradient")
@@ -322,11 +322,6 @@ private final class LayerPlan {
     var winogradScratchCount: Int? {
         guard case .winograd(let winograd) = convolution else { return nil }
         return winograd.scratchCount
-    }
-
-    var winogradFilterBytes: Int {
-        guard case .winograd(let winograd) = convolution else { return 0 }
-        return winograd.filterBytes
     }
 
     /// oneDNN's direct convolution (with ReLU) and its backward-data, layouts of its choosing.
