@@ -26,7 +26,7 @@ let package = Package(
         // Kernels that need AVX2 + FMA, chosen at run time (Swift compiles for the SSE2 baseline).
         .target(name: "CKernels", path: "Sources/CKernels"),
 
-        .target(name: "Net", dependencies: ["CDNNL"]),
+        .target(name: "Net", dependencies: ["CDNNL", "CKernels"]),
         .target(name: "Patches", dependencies: ["Net", "CKernels"]),
         .target(name: "Doodle", dependencies: ["Net", "Patches", "CImageCodecs", "CLBFGSB",
                                                .product(name: "Yams", package: "Yams")]),

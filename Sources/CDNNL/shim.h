@@ -6,6 +6,7 @@
 // region may use. Set per thread, so that an sgemm inside one of doodle's parallel loops runs
 // on the thread that calls it.
 int omp_get_max_threads(void);
+int omp_get_thread_num(void);
 void omp_set_num_threads(int threads);
 
 // libgomp's entry for `#pragma omp parallel` (the ABI GCC compiles that pragma to): runs

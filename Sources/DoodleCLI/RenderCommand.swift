@@ -247,6 +247,8 @@ final class InterruptFlag: @unchecked Sendable {
             source.resume()
             return source
         }
+        // Dispatch's threads take the signals now; this thread renders.
+        ComputeThread.shieldFromSignals()
     }
 
     /// From now on Ctrl-C sets the flag.

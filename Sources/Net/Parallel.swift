@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 import Synchronization
 
 /// Runs `body(i)` for every `i` in `0..<count` on all cores, in at most `chunks` contiguous
@@ -45,10 +46,23 @@ private final class ParallelJob {
     }
 
     func work() {
+        // OpenMP's workers run oneDNN's JIT kernels: keep asynchronous signals off them (the
+        // calling thread decides for itself, see `ComputeThread`).
+        if omp_get_thread_num() != 0 { doodle_shield_compute_thread() }
         while true {
             let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
             guard chunk < chunks else { return }
             body(chunk, count * chunk / chunks ..< count * (chunk + 1) / chunks)
         }
     }
+}
+
+/// The thread a render computes on.
+public enum ComputeThread {
+    /// Keeps SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH off the calling thread, for good.
+    /// oneDNN's JIT kernels may use the stack pointer as they like, and a signal handler that
+    /// runs on a thread inside one writes its frame wherever that points (a render stopped by
+    /// Ctrl-C corrupted the heap, 1 run in 8). Call it only where another thread takes those
+    /// signals: Dispatch's, once a signal source exists, or the terminal UI's.
+    public static func shieldFromSignals() { doodle_shield_compute_thread() }
 }

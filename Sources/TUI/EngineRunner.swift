@@ -182,6 +182,7 @@ public final class EngineRunner: RenderRun, @unchecked Sendable {
     }
 
     private func main() {
+        ComputeThread.shieldFromSignals()  // the UI thread takes Ctrl-C and resizes
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             if !networks.isLoaded { post(.preparing("loading the VGG19 weights")) }
