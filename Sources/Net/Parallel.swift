@@ -12,10 +12,10 @@ public func parallelFor(_ count: Int, chunks: Int = 8, _ body: (Int) -> Void) {
 /// Splits `0..<count` into at most `chunks` contiguous ranges of near-equal length and runs
 /// `body(chunk, range)` for each on all cores; a single range runs on the calling thread.
 ///
-/// The ranges run on OpenMP's team (libgomp), the threads oneDNN runs on: a second pool
-/// beside it (Dispatch's) would compete with OpenMP's threads, which spin for a while after
-/// each of oneDNN's calls, and on a 2-core machine that spinning took a third of the cores
-/// from the loops that followed. Threads take ranges as they finish, so a slow core does less.
+/// The ranges run on OpenMP's team (libgomp), the threads oneDNN runs on. A second pool beside
+/// it (Dispatch's) competed with OpenMP's threads, which spin for a while after each of
+/// oneDNN's calls: on 2 cores a Winograd convolution took 67 ms that way and 34 ms on one pool
+/// (`doodle bench kernels`). Threads take ranges as they finish, so a slow core does less.
 /// Inside a range, a nested call runs on its own thread (OpenMP does not nest teams).
 public func parallelChunks(_ count: Int, chunks wanted: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
     let chunks = min(count, wanted)

@@ -13,13 +13,10 @@ float doodle_dot_baseline(const float *a, const float *b, long n);
 // The kernel doodle_dot runs on this CPU: "avx2+fma" or "sse2" (or "plain" off x86-64).
 const char *doodle_dot_kernel(void);
 
-#endif
-
-#ifndef DOODLE_SIGNALS_H
-#define DOODLE_SIGNALS_H
 // Blocks the asynchronous signals doodle or its libraries handle (SIGINT, SIGTERM, SIGHUP,
 // SIGQUIT, SIGWINCH) on the calling thread, for threads that run oneDNN's JIT kernels: a
 // handler run on such a thread can find its stack pointer in use by the kernel, and write its
 // frame over the heap. Another thread (the UI's, or Dispatch's) takes those signals instead.
 void doodle_shield_compute_thread(void);
+
 #endif
