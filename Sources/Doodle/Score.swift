@@ -34,6 +34,17 @@ public struct DoodleScore: Sendable {
         public let counted: Int
         /// Image patches left out because their features are all zero.
         public let blank: Int
+        /// `confusion[d][s]`: counted patches where the doodle asks for class `d` and the nearest
+        /// style patch has class `s` (class ids as in `classes`); the diagonal sums to `matched`.
+        public let confusion: [[Int]]
+
+        /// Per doodle class: the fraction of its patches matched in its own class (nil: none counted).
+        public var classFractions: [Double?] {
+            confusion.enumerated().map { d, row in
+                let total = row.reduce(0, +)
+                return total > 0 ? Double(row[d]) / Double(total) : nil
+            }
+        }
     }
 
     public struct ClassColour: Sendable {
@@ -53,6 +64,8 @@ public struct DoodleScore: Sendable {
     public let deltaE: Double
     /// The classes of the doodle at the image's size, by class id.
     public let classes: [ClassColour]
+    /// Every class of the two maps, by id (the confusion's indices).
+    public let palette: [MapClass]
 
     public func fraction(at layer: VGGLayer) -> Double? {
         layers.first { $0.layer == layer }?.fraction
@@ -147,7 +160,7 @@ public struct DoodleScorer: Sendable {
             scoreLayer(layer, output: outputFeatures[layer]!, style: styleFeatures[layer]!)
         }
         let (classes, deltaE) = regionColours()
-        return DoodleScore(layers: layerScores, deltaE: deltaE, classes: classes)
+        return DoodleScore(layers: layerScores, deltaE: deltaE, classes: classes, palette: targetMap.palette.classes)
     }
 
     private func scoreLayer(_ layer: VGGLayer, output: Tensor, style: Tensor) -> DoodleScore.LayerScore {
@@ -160,6 +173,8 @@ public struct DoodleScorer: Sendable {
         let outputClasses = Self.majorityClasses(targetMap.downsampled(toWidth: output.width, height: output.height))
         let (opw, spw) = (output.width - 2, style.width - 2)
         let dimension = outputBank.featureDimension
+        let classCount = targetMap.palette.classes.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
         var matched = 0, blank = 0
         outputBank.features.withUnsafeBufferPointer { features in
             for i in 0..<outputBank.count {
@@ -169,14 +184,15 @@ public struct DoodleScorer: Sendable {
                 let (oy, ox) = (i / opw, i % opw)
                 let j = Int(matches[i])
                 let (sy, sx) = (j / spw, j % spw)
-                if styleClasses[(sy + 1) * style.width + sx + 1] == outputClasses[(oy + 1) * output.width + ox + 1] {
-                    matched += 1
-                }
+                let wanted = Int(outputClasses[(oy + 1) * output.width + ox + 1])
+                let found = Int(styleClasses[(sy + 1) * style.width + sx + 1])
+                confusion[wanted][found] += 1
+                if wanted == found { matched += 1 }
             }
         }
         let counted = outputBank.count - blank
         return DoodleScore.LayerScore(layer: layer, fraction: counted > 0 ? Double(matched) / Double(counted) : 0,
-                                      matched: matched, counted: counted, blank: blank)
+                                      matched: matched, counted: counted, blank: blank, confusion: confusion)
     }
 
     /// Per cell of a `[K, h, w]` coverage, the class covering most of it (ties to the lower id).
@@ -292,7 +308,8 @@ public struct CIELab: Equatable, Sendable {
 
 extension DoodleScore: Encodable {
     /// `{"layers": {"conv3_1": 0.93, ...}, "deltaE": 7.1, "classes": [{"colour": "#ffffff",
-    /// "name": "white", "share": 0.4, "deltaE": 5.2, "outputMean": "#...", "styleMean": "#..."}, ...]}`;
+    /// "name": "white", "share": 0.4, "deltaE": 5.2, "outputMean": "#...", "styleMean": "#...",
+    /// "layers": {"conv3_1": 0.95, ...}}, ...]}`;
     /// fractions and shares rounded to 4 decimals, ΔE to 2.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
@@ -300,7 +317,11 @@ extension DoodleScore: Encodable {
         for l in layers { layerValues[l.layer.name] = rounded(l.fraction, 4) }
         try container.encode(layerValues, forKey: .layers)
         try container.encode(rounded(deltaE, 2), forKey: .deltaE)
-        try container.encode(classes.map(ClassJSON.init), forKey: .classes)
+        try container.encode(classes.map { c in
+            var fractions: [String: Double] = [:]
+            for l in layers { if let f = l.classFractions[c.mapClass.id] { fractions[l.layer.name] = rounded(f, 4) } }
+            return ClassJSON(c, layers: fractions)
+        }, forKey: .classes)
     }
 
     private enum Key: String, CodingKey { case layers, deltaE, classes }
@@ -308,7 +329,10 @@ extension DoodleScore: Encodable {
     private struct ClassJSON: Encodable {
         let colour: String, name: String, share: Double, deltaE: Double, outputMean: String, styleMean: String
         let label: Int?
-        init(_ c: ClassColour) {
+        /// The class's own patch score per layer.
+        let layers: [String: Double]
+        init(_ c: ClassColour, layers: [String: Double]) {
+            self.layers = layers
             colour = c.mapClass.hex
             name = c.mapClass.shortName
             label = c.mapClass.label
@@ -317,7 +341,7 @@ extension DoodleScore: Encodable {
             outputMean = DoodleScore.hex(c.outputMean)
             styleMean = DoodleScore.hex(c.styleMean)
         }
-        enum CodingKeys: String, CodingKey { case colour, name, share, deltaE, outputMean, styleMean, label }
+        enum CodingKeys: String, CodingKey { case colour, name, share, deltaE, outputMean, styleMean, label, layers }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(colour, forKey: .colour)
@@ -327,6 +351,7 @@ extension DoodleScore: Encodable {
             try c.encode(deltaE, forKey: .deltaE)
             try c.encode(outputMean, forKey: .outputMean)
             try c.encode(styleMean, forKey: .styleMean)
+            try c.encode(layers, forKey: .layers)
         }
     }
 }

@@ -99,6 +99,7 @@ struct ScoreCommand: ParsableCommand {
             var line = String(format: "  %@  %.3f  (%d of %d patches", l.layer.name, l.fraction, l.matched, l.counted)
             if l.blank > 0 { line += ", \(l.blank) blank left out" }
             print(line + ")")
+            print("    by class: " + classBreakdown(l, score).joined(separator: ", "))
         }
         print("region colours, CIE76 ΔE between the mean colour in the result and in the style:")
         let nameWidth = score.classes.map(\.mapClass.shortName.count).max() ?? 0
@@ -111,6 +112,21 @@ struct ScoreCommand: ParsableCommand {
                          DoodleScore.hex(c.outputMean), DoodleScore.hex(c.styleMean)))
         }
         print(String(format: "  weighted mean ΔE %.1f", score.deltaE))
+    }
+
+    /// Per doodle class, its fraction and where most of its misses went: `#ff0000 red 0.93 (0.05 to blue)`.
+    private func classBreakdown(_ l: DoodleScore.LayerScore, _ score: DoodleScore) -> [String] {
+        let fractions = l.classFractions
+        return score.classes.compactMap { c -> String? in
+            let id = c.mapClass.id
+            guard let fraction = fractions[id] else { return nil }
+            var text = String(format: "%@ %.3f", c.mapClass.shortName, fraction)
+            let row = l.confusion[id], total = row.reduce(0, +)
+            if let miss = row.indices.filter({ $0 != id && row[$0] > 0 }).max(by: { row[$0] < row[$1] }) {
+                text += String(format: " (%.3f to %@)", Double(row[miss]) / Double(total), score.palette[miss].shortName)
+            }
+            return text
+        }
     }
 
     /// The image at `path`; a missing file says which input it was meant to be.

@@ -86,6 +86,16 @@ final class ScoreTests: XCTestCase {
             let f = flipped.fraction(at: layer)!, s = same.fraction(at: layer)!
             XCTAssertLessThan(f, 0.6, "\(layer)")
             XCTAssertLessThan(f, s - 0.3, "\(layer)")
+            // The confusion: the diagonal is what matched, the rows are what was counted, and
+            // the flipped doodle's misses go to the other class.
+            let l = flipped.layers.first { $0.layer == layer }!
+            XCTAssertEqual(l.confusion.indices.map { l.confusion[$0][$0] }.reduce(0, +), l.matched)
+            XCTAssertEqual(l.confusion.joined().reduce(0, +), l.counted)
+            for c in flipped.classes {
+                let (id, other) = (c.mapClass.id, 1 - c.mapClass.id)
+                XCTAssertGreaterThan(l.confusion[id][other], l.confusion[id][id], "\(layer) class \(c.mapClass.hex)")
+                XCTAssertEqual(l.classFractions[id]!, Double(l.confusion[id][id]) / Double(l.confusion[id].reduce(0, +)))
+            }
         }
         XCTAssertGreaterThan(flipped.deltaE, same.deltaE + 10)
     }
@@ -128,6 +138,10 @@ final class ScoreTests: XCTestCase {
             XCTAssertEqual(json["outputMean"] as? String, DoodleScore.hex(c.outputMean))
             XCTAssertEqual(json["styleMean"] as? String, DoodleScore.hex(c.styleMean))
             XCTAssertNil(json["label"])
+            let own = try XCTUnwrap(json["layers"] as? [String: Double])
+            XCTAssertEqual(Set(own.keys), ["conv3_1", "conv4_1"])
+            let l = result.layers.first { $0.layer == .conv4_1 }!
+            XCTAssertEqual(own["conv4_1"]!, l.classFractions[c.mapClass.id]!, accuracy: 1e-4)
         }
         XCTAssertEqual(classes.map { $0["colour"] as? String }, ["#0000ff", "#ffffff"])
     }
