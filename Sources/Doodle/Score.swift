@@ -35,7 +35,7 @@ public struct DoodleScore: Sendable {
         /// Image patches left out because their features are all zero.
         public let blank: Int
         /// `confusion[d][s]`: counted patches where the doodle asks for class `d` and the nearest
-        /// style patch has class `s` (class ids as in `classes`); the diagonal sums to `matched`.
+        /// style patch has class `s` (ids of `DoodleScore.palette`); the diagonal sums to `matched`.
         public let confusion: [[Int]]
 
         /// Per doodle class: the fraction of its patches matched in its own class (nil: none counted).

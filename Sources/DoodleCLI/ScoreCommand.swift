@@ -114,7 +114,7 @@ struct ScoreCommand: ParsableCommand {
         print(String(format: "  weighted mean ΔE %.1f", score.deltaE))
     }
 
-    /// Per doodle class, its fraction and where most of its misses went: `#ff0000 red 0.93 (0.05 to blue)`.
+    /// Per doodle class, its fraction and where most of its misses went: `blue 0.722 (0.245 to red)`.
     private func classBreakdown(_ l: DoodleScore.LayerScore, _ score: DoodleScore) -> [String] {
         let fractions = l.classFractions
         return score.classes.compactMap { c -> String? in
