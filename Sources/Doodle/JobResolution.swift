@@ -143,6 +143,7 @@ extension ResolvedJob {
         }
 
         var settings = p.renderSettings
+        settings.withContent = inputs.content != nil
         switch p.seed ?? "auto" {
         case "auto": settings.seed = inputs.content != nil ? .content : .noise
         case "noise": settings.seed = .noise

@@ -280,7 +280,7 @@ public enum RenderParameters {
         .init("content-layers", .layers(allowEmpty: true), .render, field: .layers(\.contentLayers),
               help: "VGG19 layers compared with the content image, e.g. 4_2 (may be empty)."),
         .init("phases", .integer(minimum: 1, maximum: 6), .render, field: .phaseCount,
-              help: "Resolutions, coarse to fine, each twice the previous; auto: 3 for the patch loss, 1 for gram."),
+              help: "Resolutions, coarse to fine, each twice the previous; auto: 3, or 1 for gram with a content image."),
         .init("style-scale", .number(minimum: 0.05, maximum: 4), .render, field: .styleScale,
               help: "Multiplies the style painting's size (its brushwork's scale in the result); auto: 1, or less so that the style's area is at most 4 times the result's (16 for a texture)."),
         .init("iterations", .counts(1...100_000, perPhase: 6), .render, field: .iterations,

@@ -36,6 +36,7 @@ public final class Synthesis {
         self.network = network
         self.inputs = inputs
         self.settings = settings
+        self.settings.withContent = inputs.content != nil
         try Self.validate(inputs, settings)
         guide = try Self.guide(inputs, settings, allowUnmatched: allowUnmatched)
         (working, colourSource) = Self.colourPrepared(inputs, settings)
@@ -254,6 +255,8 @@ public final class Synthesis {
 
     /// `phasePlan()` before a synthesis is made (for estimates).
     public static func phasePlan(_ inputs: RenderInputs, _ settings: RenderSettings) -> [PhaseSize] {
+        var settings = settings
+        settings.withContent = inputs.content != nil
         let (w, h) = inputs.finalSize
         let deepest = settings.deepestLayer(withContent: inputs.content != nil)
         let minimum = deepest.minimumSide

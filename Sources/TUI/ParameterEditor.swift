@@ -51,6 +51,8 @@ public struct ParameterEditor: Sendable {
     public var selection = 0
     /// The size `auto` stands for, for display and for stepping from auto.
     public var automaticSize: (width: Int, height: Int)?
+    /// Whether the inputs hold a content image: `--phases auto` follows it.
+    public var contentGiven = true
 
     /// What ←/→ walk through for the layer lists.
     public static let layerPresets: [PresetKey: [[VGGLayer]]] = [
@@ -99,7 +101,7 @@ public struct ParameterEditor: Sendable {
         // What auto stands for with the other values (it follows the style loss).
         switch (id, value) {
         case (.styleLayers, .text("auto")): return "auto (\(PresetValue.layers(settings.activeStyleLayers).text))"
-        case (.phases, .text("auto")): return "auto (\(settings.phases))"
+        case (.phases, .text("auto")): return "auto (\(phases))"
         default: return value.text
         }
     }
@@ -158,7 +160,7 @@ public struct ParameterEditor: Sendable {
             new = .number(clamped)
         case (.integer(let lo, let hi), .text("auto")?) where id == .phases:
             // From auto, a step starts at the count auto stands for.
-            let v = settings.phases
+            let v = phases
             new = .integer(min(max(v + Int(delta), lo), hi ?? .max))
         case (.integer(let lo, let hi), .integer(let v)?):
             let moved = v.addingReportingOverflow(Int(delta))
@@ -241,6 +243,12 @@ public struct ParameterEditor: Sendable {
 
     /// The engine settings (the seed is `.noise` or `.content`; a seed file is read by the resolver).
     public var settings: RenderSettings { preset.renderSettings }
+    /// The phases a run of these values with the current inputs asks for.
+    private var phases: Int {
+        var settings = settings
+        settings.withContent = contentGiven
+        return settings.phases
+    }
     public var scale: Float { preset.scale ?? 1 }
     /// `nil` for auto.
     public var outputSize: (width: Int, height: Int)? { preset.outputSize }

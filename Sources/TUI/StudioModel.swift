@@ -225,6 +225,7 @@ public final class StudioModel {
         case .preparing(let text):
             note(text, .info)
         case .started(let phases, let width, let height):
+            let asked = plannedPhases
             plannedPhases = phases
             runSize = (width, height)
             if runState == .starting { runState = .running }
@@ -232,7 +233,6 @@ public final class StudioModel {
                 setStatus(paintOpen ? "run \(runNumber) running beside the painting: Enter renders again, Esc shows the run (space pauses, s stops)"
                           : "run \(runNumber) running: space pauses, s stops (the image so far is written), w writes it now", .info)
             }
-            let asked = parameters.settings.phases
             if phases < asked {
                 note("\(asked - phases) of \(asked) phases dropped: too small for the deepest layer", .warning)
             }
@@ -536,6 +536,7 @@ public final class StudioModel {
         legend = MapLegend(styleMap: styleMap, styleName: inputs[.styleMap]?.path ?? "style map",
                            targetMap: targetMap, targetName: inputs[.targetMap]?.path ?? "target map")
         parameters.automaticSize = automaticSize
+        parameters.contentGiven = inputs[.content] != nil
     }
 
     /// The size "auto" stands for: the content's, the target map's, or the style's.

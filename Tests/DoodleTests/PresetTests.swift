@@ -417,6 +417,36 @@ final class PresetTests: XCTestCase {
         XCTAssertNoThrow(try resolved.validate())
     }
 
+    /// `--phases auto` follows the loss and the inputs: 3 for the patch loss, 1 for the Gram
+    /// loss keeping a content image, 3 for a Gram doodle or texture; a number given wins.
+    func testAutomaticPhasesFollowTheContent() throws {
+        // Images of 192 pixels leave room for three phases at conv5_1 (48 pixels at the coarsest).
+        let big = Image(width: 192, height: 192, channels: 3) { c, x, y in Float((x * 5 + y * 3 + c * 40) % 256) }
+        let map = Image(width: 192, height: 192, channels: 3) { c, x, _ in x < 96 ? [255, 51, 31][c] : [0, 0, 255][c] }
+        for name in ["big.png", "big_content.png"] { try big.writePNG(to: scratch.appendingPathComponent(name).path) }
+        for name in ["big_sem.png", "big_doodle.png"] { try map.writePNG(to: scratch.appendingPathComponent(name).path) }
+        func phases(_ loss: String?, content: Bool, map: Bool = true, given: Int? = nil) throws -> (resolved: Int, planned: Int) {
+            var preset = Preset()
+            preset.style = scratch.appendingPathComponent("big.png").path
+            preset.map = map ? scratch.appendingPathComponent("big_doodle.png").path : nil
+            preset.noMaps = map ? nil : true
+            preset.content = content ? scratch.appendingPathComponent("big_content.png").path : nil
+            preset.output = scratch.appendingPathComponent("phases.png").path
+            if let loss { preset["style-loss"] = .text(loss) }
+            if let given { preset["phases"] = .integer(given) }
+            let job = try RenderJob(name: "p", preset: preset).resolve()
+            return (job.settings.phases, Synthesis.phasePlan(job.inputs, job.settings).count)
+        }
+        XCTAssertEqual(try phases(nil, content: false).resolved, 3)
+        XCTAssertEqual(try phases(nil, content: true).resolved, 3)
+        XCTAssertEqual(try phases("gram", content: true).resolved, 1)
+        XCTAssertEqual(try phases("gram", content: true, map: false).planned, 1)
+        XCTAssertEqual(try phases("gram", content: false).resolved, 3)
+        XCTAssertEqual(try phases("gram", content: false, map: false).planned, 3)
+        XCTAssertEqual(try phases("gram", content: false, given: 2).resolved, 2)
+        XCTAssertEqual(try phases("gram", content: true, given: 2).planned, 2)
+    }
+
     /// `scale` multiplies the output size or the default one; the fingerprint follows the
     /// settings and the inputs' contents, not the paths' spelling.
     func testScaleAndFingerprint() throws {

@@ -33,6 +33,10 @@ final class ParameterEditorTests: XCTestCase {
         XCTAssertEqual(e.selected.id, "optimizer")
         XCTAssertEqual(e.display(.styleLayers), "auto (1_1,2_1,3_1,4_1,5_1)")
         XCTAssertEqual(e.display(.phases), "auto (1)")
+        // Without a content image there is no layout to keep: auto grows the painting in 3 phases.
+        e.contentGiven = false
+        XCTAssertEqual(e.display(.phases), "auto (3)")
+        e.contentGiven = true
         XCTAssertTrue(e.keys.contains("mask-propagation") && e.keys.contains("learning-rate"))
         XCTAssertFalse(e.keys.contains(.semanticWeight) || e.keys.contains(.matcher) || e.keys.contains(.variety) || e.keys.contains(.mapEncoding))
         e = ParameterEditor()
