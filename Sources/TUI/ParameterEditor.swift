@@ -244,7 +244,7 @@ public struct ParameterEditor: Sendable {
     /// The engine settings (the seed is `.noise` or `.content`; a seed file is read by the resolver).
     public var settings: RenderSettings { preset.renderSettings }
     /// The phases a run of these values with the current inputs asks for.
-    private var phases: Int {
+    public var phases: Int {
         var settings = settings
         settings.withContent = contentGiven
         return settings.phases

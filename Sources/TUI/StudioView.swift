@@ -484,10 +484,10 @@ public final class StudioView {
             : model.runState == .finished ? Theme.success : Theme.bold
         rows.append(("state", stateText, stateStyle, 9))
         if model.runNumber == 0 {
-            let s = model.parameters.settings
+            let (s, phases) = (model.parameters.settings, model.parameters.phases)
             rows.append(("mode", model.mode?.rawValue ?? "no style image yet", .plain, 6))
             rows.append(("size", model.sizeDescription, .plain, 6))
-            rows.append(("plan", s.iterations.plan(phases: s.phases, of: s.phases), .plain, 6))
+            rows.append(("plan", s.iterations.plan(phases: phases, of: phases), .plain, 6))
             rows.append(("output", model.parameters.output, .plain, 5))
             if let problem = model.inputProblems.first { rows.append(("blocked", problem, Theme.error, 8)) }
         } else {
